@@ -1,0 +1,101 @@
+"""A tiny HTTP/1.1 server whose every answer takes a fixed time, like a slow upstream API.
+
+It is written on asyncio streams (no framework) so the lesson needs no internet and so a learner
+can see that one event loop serves many slow requests at once: each connection is a coroutine
+that spends its wait in `asyncio.sleep`, not in a thread.
+
+The server runs in a child process with its own event loop. That keeps it independent of the
+client: when the lesson blocks the client's loop on purpose, the server keeps answering, and the
+two never compete for one interpreter's GIL (a server thread in the same process would, and
+every switch between them can cost up to `sys.getswitchinterval()`, 5 ms, skewing the timings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+from multiprocessing.connection import Connection
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    try:
+        # Keep-alive: one connection may carry many requests, as httpx's pool expects.
+        while request_line := await reader.readline():
+            method, target, _version = request_line.decode("latin-1").split(" ", 2)
+            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                pass  # headers are not needed; a GET has no body
+            query = parse_qs(urlsplit(target).query)
+            wait = float(query["delay_ms"][0]) / 1000 if "delay_ms" in query else delay
+            await asyncio.sleep(wait)
+            body = json.dumps({"method": method, "path": target, "delay_ms": wait * 1000}).encode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+    except (ConnectionError, ValueError):
+        pass  # a client that hangs up or sends garbage only loses its own connection
+    finally:
+        writer.close()
+
+
+def _serve_forever(delay: float, host: str, port_out: Connection) -> None:
+    """The child process: bind an ephemeral port, report it to the parent, serve until killed."""
+
+    async def serve() -> None:
+        server = await asyncio.start_server(
+            lambda r, w: _handle(r, w, delay), host, 0, backlog=1024
+        )
+        port_out.send(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+class SlowServer:
+    """Context manager: `with SlowServer(delay=0.2) as server: server.url`."""
+
+    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1") -> None:
+        self.delay = delay
+        self.host = host
+        self.port = 0  # an ephemeral port, chosen on start, so lessons can run side by side
+        self._process: multiprocessing.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> SlowServer:
+        receive, send = multiprocessing.Pipe(duplex=False)
+        self._process = multiprocessing.Process(
+            target=_serve_forever, args=(self.delay, self.host, send), daemon=True
+        )
+        self._process.start()
+        if not receive.poll(timeout=10):
+            self._stop()
+            raise RuntimeError("the slow server did not start within 10 s")
+        self.port = receive.recv()
+        return self
+
+    def _stop(self) -> None:
+        if self._process is None:
+            return
+        # SIGTERM ends the child at once; the OS closes its sockets, keep-alive ones included.
+        self._process.terminate()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()

@@ -1,0 +1,151 @@
+"""Lesson 03: async Python. Run `python main.py --help` for the demos and options."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from asyncio_patterns import failures, lifecycle, loop_lag, pipeline
+from asyncio_patterns.fetch import bounded, client_for, fetch_sequential, max_in_flight
+from asyncio_patterns.settings import Settings
+from asyncio_patterns.slow_server import SlowServer
+from asyncio_patterns.timeline import render
+
+DEMOS = ("fetch", "blocking", "failures", "pipeline", "lifecycle", "all")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; a CLI of this project prints one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def int_between(low: int, high: int) -> type[int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse  # type: ignore[return-value]
+
+
+async def demo_fetch(settings: Settings) -> None:
+    n, limit = settings.requests, settings.concurrency
+    print(f"Local slow server: every answer takes {settings.latency_ms} ms; {n} URLs.\n")
+    with SlowServer(delay=settings.latency_ms / 1000) as server:
+        urls = [f"{server.url}/item/{i}" for i in range(n)]
+        async with client_for(max(n, limit)) as client:
+            await client.get(f"{server.url}/warm-up?delay_ms=0")  # first connect is not the point
+            sequential = await fetch_sequential(client, urls)
+            concurrent = await bounded(limit)(client, urls)
+    span = max(t.end for t in sequential)
+    for title, timings in (("sequential", sequential), (f"bounded, {limit} at once", concurrent)):
+        total = max(t.end for t in timings)
+        print(f"{title}: {total * 1000:.0f} ms, at most {max_in_flight(timings)} in flight")
+        print("\n".join(render(timings, span=span)), end="\n\n")
+    speedup = span / max(t.end for t in concurrent)
+    print(f"speedup {speedup:.1f}x (ideal {min(n, limit)}x: {limit} requests wait together)")
+
+
+async def demo_blocking() -> None:
+    print("The lag monitor wakes every 5 ms; how late it wakes is how long the loop was stuck.")
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        jobs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("time.sleep(0.2) in a coroutine", lambda: loop_lag.blocking_sleep(0.2)),
+            ("asyncio.to_thread(time.sleep, 0.2)", lambda: loop_lag.offloaded_sleep(0.2)),
+            ("CPU work on the loop", lambda: loop_lag.blocking_cpu(3_000_000)),
+            ("CPU work in a process pool", lambda: loop_lag.offloaded_cpu(3_000_000, pool)),
+        ]
+        for name, job in jobs:
+            r = await loop_lag.measure(name, job)
+            print(
+                f"  {r.name:<36} worst lag {r.max_lag_ms:6.1f} ms, monitor ran {r.heartbeats:3d}x"
+            )
+
+
+async def demo_failures() -> None:
+    journal = failures.Journal()
+    results = await failures.with_gather(journal)
+    print("gather(return_exceptions=True):", [repr(r) for r in results])
+    print("  journal:", journal.events)
+    journal = failures.Journal()
+    handled = await failures.with_task_group(journal)
+    print("TaskGroup + except*:", handled)
+    print("  journal:", journal.events)
+
+
+async def demo_pipeline() -> None:
+    async def handle(n: int) -> int:
+        await asyncio.sleep(0.001)
+        if n % 7 == 0:
+            raise ValueError(f"item {n} is not acceptable")
+        return n * n
+
+    out = await pipeline.run_pipeline(range(1, 31), handle, workers=3, maxsize=4)
+    print(f"processed {len(out.results)}, dead letters {len(out.dead_letters)}:")
+    for item, error in out.dead_letters.items():
+        print(f"  dead letter {item}: {error}")
+    print(f"queue never held more than {out.max_queue_size} items (maxsize 4): backpressure")
+
+
+async def demo_lifecycle() -> None:
+    pool = lifecycle.Pool()
+    print("timeout:", await lifecycle.with_timeout(pool, 0.05), "| pool in use:", pool.in_use)
+    print("  ", pool.log)
+    pages = {0: [1, 2, 3], 1: [4, 5, 6], 2: [7]}
+    items = [i async for i in lifecycle.paginate(lambda p: pages.get(p, []), page_size=3)]
+    print("async generator over 3 pages:", items)
+
+
+async def run(demo: str, settings: Settings) -> None:
+    demos = {
+        "fetch": lambda: demo_fetch(settings),
+        "blocking": demo_blocking,
+        "failures": demo_failures,
+        "pipeline": demo_pipeline,
+        "lifecycle": demo_lifecycle,
+    }
+    for name in demos if demo == "all" else [demo]:
+        print(f"== {name} ==")
+        await demos[name]()
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        defaults = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = f"ASYNC_{str(first['loc'][0]).upper()}"
+        print(f"main.py: error: {name}: {first['msg']}", file=sys.stderr)
+        return 2
+    parser = OneLineParser(prog="main.py", description=__doc__)
+    parser.add_argument("demo", nargs="?", default="fetch", choices=DEMOS, help="default: fetch")
+    parser.add_argument("-n", "--requests", type=int_between(1, 1000), default=defaults.requests)
+    parser.add_argument("--latency-ms", type=int_between(0, 10_000), default=defaults.latency_ms)
+    parser.add_argument(
+        "-c", "--concurrency", type=int_between(1, 1000), default=defaults.concurrency
+    )
+    args = parser.parse_args(argv)
+    settings = Settings(
+        requests=args.requests, latency_ms=args.latency_ms, concurrency=args.concurrency
+    )
+    asyncio.run(run(args.demo, settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The command line: the demos run end to end, bad input gets one line and exit code 2."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def test_fetch_demo_prints_both_timelines_and_a_speedup(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(["fetch", "-n", "4", "--latency-ms", "5", "-c", "2"]) == 0
+
+    out = capsys.readouterr().out
+    assert "sequential:" in out and "at most 1 in flight" in out
+    assert "bounded, 2 at once:" in out and "at most 2 in flight" in out
+    assert len(re.findall(r"^\s+\d+ \|", out, re.M)) == 8  # 4 rows per timeline
+    assert "speedup" in out
+
+
+@pytest.mark.parametrize("demo", ["failures", "pipeline", "lifecycle"])
+def test_other_demos_run(demo: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main([demo]) == 0
+    assert f"== {demo} ==" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-n", "0"], "0 is not between 1 and 1000"),
+        (["--latency-ms", "fast"], "'fast' is not a whole number"),
+        (["-c", "5000"], "5000 is not between 1 and 1000"),
+        (["nope"], "invalid choice: 'nope'"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "main.py", *args], cwd=LESSON, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_in_the_environment_is_named(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ASYNC_CONCURRENCY", "0")
+
+    assert main.main([]) == 2
+    assert "ASYNC_CONCURRENCY" in capsys.readouterr().err

@@ -1,0 +1,43 @@
+"""The local slow server: keep-alive, a per-request delay, and a clean stop."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from asyncio_patterns.slow_server import SlowServer
+
+
+async def test_one_connection_carries_several_requests(slow_server: SlowServer) -> None:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as client:
+        answers = [(await client.get(f"{slow_server.url}/a/{i}")).json() for i in range(3)]
+
+    assert [a["path"] for a in answers] == ["/a/0", "/a/1", "/a/2"]
+    assert {a["delay_ms"] for a in answers} == {10.0}
+
+
+async def test_delay_can_be_chosen_per_request(slow_server: SlowServer) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = (await client.get(f"{slow_server.url}/x?delay_ms=0")).json()
+
+    assert answer == {"method": "GET", "path": "/x?delay_ms=0", "delay_ms": 0.0}
+
+
+def test_garbage_closes_only_that_connection(slow_server: SlowServer) -> None:
+    with socket.create_connection(("127.0.0.1", slow_server.port), timeout=5) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        assert sock.recv(100) == b""  # closed without an answer
+
+    assert httpx.get(f"{slow_server.url}/still-up?delay_ms=0").status_code == 200
+
+
+def test_stop_closes_the_port_and_idle_connections() -> None:
+    with SlowServer(delay=0) as server:
+        client = httpx.Client()
+        assert client.get(f"{server.url}/idle").status_code == 200  # leaves a keep-alive conn
+        port = server.port
+
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    client.close()
