@@ -1,0 +1,9 @@
+"""The repository's tests import lessons.py from the root."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
