@@ -17,7 +17,7 @@ from asyncio_patterns.fetch import (
 )
 from asyncio_patterns.slow_server import SlowServer
 
-URLS = [f"http://upstream.test/item/{i}" for i in range(10)]
+URLS = [f"http://testserver/item/{i}" for i in range(10)]
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
