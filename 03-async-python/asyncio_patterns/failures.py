@@ -42,12 +42,13 @@ class Journal:
 
 
 async def with_gather(journal: Journal) -> list[object]:
-    return await asyncio.gather(
+    results = await asyncio.gather(
         journal.job("reserve", steps=5),
         journal.job("charge", steps=1, fail_with=PaymentDeclined("card declined")),
         journal.job("email", steps=5),
         return_exceptions=True,
     )
+    return list(results)
 
 
 async def with_task_group(journal: Journal) -> dict[str, list[str]]:
