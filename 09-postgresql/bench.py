@@ -1,0 +1,211 @@
+"""Measure what each technique of the lesson buys, as ratios taken in one run.
+
+    python bench.py           scale 20 (100,000 orders), a few minutes, writes docs/bench.png
+    python bench.py --quick   scale 2, small sizes, well under a minute, writes no plot
+
+It works in a throwaway database (bench_09_postgresql_<hex>) on the server of DATABASE_URL
+and drops it at the end: your seeded `lessons` database is not touched. Every number is a
+median over repeats after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from shopdb import dataset, db, indexes, jobqueue, loading
+from shopdb.settings import Settings, libpq_url, with_database
+
+DOCS = Path(__file__).resolve().parent / "docs"
+
+
+def machine() -> str:
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, load average {load}"
+    )
+
+
+def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def bench_indexes(conn: psycopg.Connection, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median query time without and with each demo's index (no EXPLAIN overhead)."""
+    print(f"\n{'index demo':<12} {'without':>10} {'with':>10} {'speed-up':>9}  index")
+    out: dict[str, tuple[float, float]] = {}
+    for name, demo in indexes.INDEX_DEMOS.items():
+        params = demo.params or None
+
+        def query(sql: str = demo.sql, params: object = params) -> None:
+            conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            conn.rollback()
+
+        indexes.drop_index(conn, demo.index)
+        without = median_ms(query, repeats)
+        indexes.create_index(conn, demo)
+        with_index = median_ms(query, repeats)
+        indexes.drop_index(conn, demo.index)
+        out[name] = (without, with_index)
+        print(
+            f"{name:<12} {without:>8.2f}ms {with_index:>8.2f}ms {without / with_index:>8.1f}x"
+            f"  {demo.index}"
+        )
+    return out
+
+
+def bench_loaders(conn: psycopg.Connection, rows: int, repeats: int) -> dict[str, float]:
+    """Rows per second into an empty copy of order_items, for each way of inserting."""
+    data = dataset.generate(scale=max(1, rows // 12_000 + 1), seed=11).tables["order_items"][:rows]
+    columns = loading.schema.COLUMNS["order_items"]
+    ways = {
+        "row INSERT": loading.insert_row_by_row,
+        "executemany": loading.insert_executemany,
+        "COPY": loading.copy_rows,
+    }
+    rates: dict[str, float] = {}
+    for name, load in ways.items():
+
+        def once(load: Callable[..., None] = load) -> None:
+            conn.execute("CREATE TEMP TABLE load_target (LIKE order_items) ON COMMIT DROP")
+            load(conn, "load_target", columns, data)
+            conn.commit()
+
+        rates[name] = len(data) / (median_ms(once, repeats, warmup=1) / 1000)
+    base = rates["row INSERT"]
+    print(f"\n{'loading ' + format(len(data), ',') + ' rows':<22} {'rows/s':>10} {'vs row':>8}")
+    for name, rate in rates.items():
+        print(f"{name:<22} {rate:>10,.0f} {rate / base:>7.1f}x")
+    return rates
+
+
+def bench_queue(url: str, jobs: int, job_ms: float) -> dict[int, float]:
+    """Jobs per second with 1, 2 and 4 SKIP LOCKED workers; each job waits `job_ms`
+    (an API call, say) while holding its row lock."""
+    connect = db.connector(url)
+    rates: dict[int, float] = {}
+    with connect() as conn:
+        for workers in (1, 2, 4):
+            jobqueue.reset(conn)
+            jobqueue.enqueue(conn, [{"n": i} for i in range(jobs)])
+            start = time.perf_counter()
+            jobqueue.run_workers(connect, workers, lambda payload: time.sleep(job_ms / 1000))
+            rates[workers] = jobs / (time.perf_counter() - start)
+    label = f"queue: {jobs} jobs of {job_ms:g} ms"
+    print(f"\n{label:<22} {'jobs/s':>10} {'vs 1':>8}")
+    for workers, rate in rates.items():
+        print(f"{str(workers) + ' worker(s)':<22} {rate:>10,.0f} {rate / rates[1]:>7.1f}x")
+    return rates
+
+
+def bench_connections(url: str, queries: int) -> dict[str, float]:
+    """The same point query: a new connection each time, a pool, a pool + prepared."""
+    stmt = (
+        "SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE o.id = %s"
+    )
+
+    def fresh() -> None:
+        for i in range(1, queries + 1):
+            with db.connect(url) as conn:
+                conn.execute(stmt, (i,)).fetchall()
+
+    def pooled(prepare: bool) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(1, queries + 1):
+                with pool.connection() as conn:
+                    conn.execute(stmt, (i,), prepare=prepare).fetchall()
+
+        return run
+
+    with ConnectionPool(libpq_url(url), min_size=1, max_size=2, open=True) as pool:
+        per_query = {
+            "connect per query": median_ms(fresh, 3, warmup=1) / queries,
+            "pool": median_ms(pooled(False), 5) / queries,
+            "pool + prepared": median_ms(pooled(True), 5) / queries,
+        }
+    base = per_query["connect per query"]
+    print(f"\n{str(queries) + ' point queries':<22} {'ms/query':>10} {'speed-up':>8}")
+    for name, ms in per_query.items():
+        print(f"{name:<22} {ms:>10.3f} {base / ms:>7.1f}x")
+    return per_query
+
+
+def plot(
+    index_times: dict[str, tuple[float, float]], loaders: dict[str, float], queue: dict[int, float]
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.5))
+    names = list(index_times)
+    a.bar(names, [w / i for w, i in index_times.values()], color="tab:green")
+    a.set_yscale("log")
+    a.set_title("query speed-up from each index (log)")
+    a.tick_params(axis="x", rotation=45)
+    b.bar(list(loaders), list(loaders.values()), color="tab:blue")
+    b.set_yscale("log")
+    b.set_title("rows/s by way of inserting (log)")
+    c.bar([f"{w} worker(s)" for w in queue], list(queue.values()), color="tab:orange")
+    c.set_title("SKIP LOCKED queue: jobs/s")
+    fig.suptitle(machine(), fontsize=9)
+    fig.tight_layout()
+    DOCS.mkdir(exist_ok=True)
+    fig.savefig(DOCS / "bench.png", dpi=110)
+    print(f"\nplot written to {DOCS / 'bench.png'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
+    args = parser.parse_args()
+    scale, repeats, rows, jobs, queries = (
+        (2, 5, 2000, 40, 30) if args.quick else (20, 15, 20_000, 200, 200)
+    )
+    settings = Settings()
+    url = with_database(settings.database_url, f"bench_09_postgresql_{secrets.token_hex(4)}")
+    try:
+        db.create_database(url)
+    except db.ServiceUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(machine())
+    try:
+        with db.connect(url) as conn:
+            start = time.perf_counter()
+            counts = loading.seed(conn, dataset.generate(scale, settings.dataset_seed))
+            took = time.perf_counter() - start
+            print(f"seeded scale {scale}: {counts['orders']:,} orders in {took:.1f} s")
+            index_times = bench_indexes(conn, repeats)
+            loaders = bench_loaders(conn, rows, 3)
+        queue = bench_queue(url, jobs, job_ms=5.0)
+        bench_connections(url, queries)
+    finally:
+        db.drop_database(url)
+    if not args.quick:
+        plot(index_times, loaders, queue)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Advanced PostgreSQL, run against a real server.
+
+    python main.py seed [--scale N]    create the database if needed, generate and COPY the shop
+    python main.py tour                every demo: the SQL, the answer, what the plan says
+    python main.py explain NAME        one query's plan before and after its index
+
+Needs PostgreSQL (DATABASE_URL, default: the compose service). There is no embedded
+fallback: plans, MVCC snapshots and locks are the server's behaviour, the thing to learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from typing import NoReturn
+
+import psycopg
+from pydantic import ValidationError
+from rich.console import Console
+
+from shopdb import dataset, db, indexes, loading
+from shopdb.settings import Settings, database_name, libpq_url, masked
+from shopdb.tour import Tour
+
+log = logging.getLogger("shopdb")
+SECTIONS = ("queries", "indexes", "jsonb", "bookings", "transactions", "tuning")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit 2), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = Parser(
+        description="Advanced PostgreSQL: queries, indexes, JSONB, transactions, tuning."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    seed = sub.add_parser("seed", help="(re)create the shop's tables and load generated data")
+    seed.add_argument("--scale", type=int, help="1 = 5,000 orders (default: DATASET_SCALE)")
+    seed.add_argument("--seed", type=int, help="random seed (default: DATASET_SEED)")
+    tour = sub.add_parser("tour", help="run every demo on the seeded shop")
+    tour.add_argument("--only", choices=SECTIONS, help="run one section only")
+    explain = sub.add_parser("explain", help="one query's plan before and after its index")
+    explain.add_argument("name", choices=[*indexes.INDEX_DEMOS, "selectivity"])
+    args = parser.parse_args(argv)
+    if getattr(args, "scale", None) is not None and not 1 <= args.scale <= 200:
+        parser.error("--scale must be between 1 and 200")
+    return args
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace, out: Console) -> None:
+    url = settings.database_url
+    scale = args.scale or settings.dataset_scale
+    seed = settings.dataset_seed if args.seed is None else args.seed
+    if db.create_database(url, timeout=settings.connect_timeout):
+        out.print(f"created database {database_name(url)!r} at {masked(libpq_url(url))}")
+    started = time.perf_counter()
+    data = dataset.generate(scale, seed)
+    with db.connect(url, timeout=settings.connect_timeout) as conn:
+        counts = loading.seed(conn, data)
+    took = time.perf_counter() - started
+    summary = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    out.print(f"seeded scale {scale} (seed {seed}) in {took:.1f} s: {summary}")
+
+
+def cmd_tour(settings: Settings, args: argparse.Namespace, out: Console) -> None:
+    url, timeout = settings.database_url, settings.connect_timeout
+    with db.open_seeded(url, timeout=timeout) as conn:
+        tour = Tour(conn, db.connector(url, timeout=timeout), out)
+        if args.only is None:
+            tour.run_all()
+        elif args.only == "indexes":
+            for name in [*indexes.INDEX_DEMOS, "selectivity"]:
+                tour.run_index(name)
+        else:
+            getattr(tour, f"run_{args.only}")()
+
+
+def cmd_explain(settings: Settings, args: argparse.Namespace, out: Console) -> None:
+    url, timeout = settings.database_url, settings.connect_timeout
+    with db.open_seeded(url, timeout=timeout) as conn:
+        Tour(conn, db.connector(url, timeout=timeout), out).run_index(args.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        settings = Settings()
+        libpq_url(settings.database_url)  # a bad scheme is a usage error, reported below
+    except (ValidationError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"error: bad settings: {first}", file=sys.stderr)
+        return 2
+    out = Console(highlight=False)
+    commands = {"seed": cmd_seed, "tour": cmd_tour, "explain": cmd_explain}
+    try:
+        commands[args.command](settings, args, out)
+    except (db.ServiceUnavailable, db.NotSeeded) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as exc:
+        # The server went away mid-way (restart, network): one line, not a traceback.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
+        print(
+            f"error: PostgreSQL at {masked(libpq_url(settings.database_url))} failed: {reason}"
+            f" - is it running? docker compose up -d postgres",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

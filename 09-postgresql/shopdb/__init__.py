@@ -1,0 +1,1 @@
+"""A shop's database on PostgreSQL: schema, generated data, and the demos the lesson runs on it."""

@@ -1,0 +1,215 @@
+"""Isolation levels, shown with two connections whose steps are interleaved by hand.
+
+No sleeps and no threads (except for the deadlock, which needs a blocked session): the
+interleaving is written out step by step, so each anomaly happens on every run.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import psycopg
+from psycopg import errors
+from psycopg.rows import tuple_row
+
+from .db import Connect
+
+IsolationLevel = psycopg.IsolationLevel
+T = TypeVar("T")
+
+READ_BALANCE = "SELECT balance_cents FROM accounts WHERE id = 1"
+
+
+def reset_account(conn: psycopg.Connection, balance_cents: int = 100_00) -> None:
+    with conn.transaction():
+        conn.execute("DELETE FROM accounts")
+        conn.execute("INSERT INTO accounts VALUES (1, 'alice', %s)", (balance_cents,))
+
+
+def _balance(conn: psycopg.Connection) -> int:
+    row = conn.execute(READ_BALANCE).fetchone()
+    if row is None:
+        raise LookupError("account 1 is missing: reset_account() first")
+    return int(row[0])
+
+
+def non_repeatable_read(connect: Connect, level: IsolationLevel) -> tuple[int, int]:
+    """Read the same row twice in one transaction while another one commits a change.
+
+    READ COMMITTED takes a new snapshot per statement: the second read sees the change.
+    REPEATABLE READ keeps the snapshot of its first statement: both reads agree.
+    """
+    with connect() as setup:
+        reset_account(setup)
+    with connect() as reader, connect() as writer:
+        reader.isolation_level = level
+        first = _balance(reader)  # the transaction (and, for RR, its snapshot) starts here
+        writer.execute("UPDATE accounts SET balance_cents = balance_cents - 3000 WHERE id = 1")
+        writer.commit()
+        second = _balance(reader)
+        reader.rollback()
+    return first, second
+
+
+def lost_update(connect: Connect, level: IsolationLevel) -> int:
+    """Two read-modify-write withdrawals computed in Python from the same read.
+
+    READ COMMITTED lets the second UPDATE overwrite the first (30 is lost); REPEATABLE
+    READ refuses it with SerializationFailure, which the caller must retry.
+    Returns the final balance.
+    """
+    with connect() as setup:
+        reset_account(setup)
+    with connect() as a, connect() as b:
+        a.isolation_level = b.isolation_level = level
+        seen_a, seen_b = _balance(a), _balance(b)
+        a.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_a - 30_00,))
+        a.commit()
+        try:
+            b.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_b - 50_00,))
+            b.commit()
+        except errors.SerializationFailure:
+            b.rollback()
+            raise
+        return _balance(a)
+
+
+@dataclass(frozen=True)
+class WriteSkew:
+    committed: list[str]
+    failed: list[str]
+    on_call_after: int
+
+
+def reset_on_call(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("DELETE FROM on_call")
+        conn.execute("INSERT INTO on_call VALUES ('alice', true), ('bob', true)")
+
+
+def count_on_call(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM on_call WHERE on_call").fetchone()
+    return int(row[0]) if row else 0
+
+
+def go_off_call(conn: psycopg.Connection, doctor: str) -> bool:
+    """The rule: a doctor may leave only while someone else stays on call."""
+    if count_on_call(conn) < 2:
+        return False
+    conn.execute("UPDATE on_call SET on_call = false WHERE doctor = %s", (doctor,))
+    return True
+
+
+def write_skew(connect: Connect, level: IsolationLevel) -> WriteSkew:
+    """Alice and Bob both check "two on call", then each leaves. Each write alone keeps
+    the rule; together they break it. Only SERIALIZABLE sees the two reads conflict."""
+    with connect() as setup:
+        reset_on_call(setup)
+    committed: list[str] = []
+    failed: list[str] = []
+    with connect() as alice, connect() as bob:
+        alice.isolation_level = bob.isolation_level = level
+        seen = {"alice": count_on_call(alice), "bob": count_on_call(bob)}  # both read 2
+        for name, conn in (("alice", alice), ("bob", bob)):
+            try:
+                if seen[name] >= 2:
+                    conn.execute("UPDATE on_call SET on_call = false WHERE doctor = %s", (name,))
+                conn.commit()
+                committed.append(name)
+            except errors.SerializationFailure:
+                conn.rollback()
+                failed.append(name)
+        left = count_on_call(alice)
+        alice.rollback()
+    return WriteSkew(committed, failed, left)
+
+
+def run_serializable(
+    conn: psycopg.Connection, work: Callable[[psycopg.Connection, int], T], attempts: int = 5
+) -> tuple[T, int]:
+    """Run `work` in a SERIALIZABLE transaction, again from the start on a serialization
+    failure. The whole transaction is retried - reads included - because the decision it
+    made was based on a snapshot that turned out to be stale. Returns (result, attempt)."""
+    conn.isolation_level = IsolationLevel.SERIALIZABLE
+    for attempt in range(1, attempts + 1):
+        try:
+            with conn.transaction():
+                return work(conn, attempt), attempt
+        except errors.SerializationFailure:
+            if attempt == attempts:
+                raise
+            # Jittered backoff, so two retrying clients do not collide again in lockstep.
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def deadlock(connect: Connect) -> dict[str, str]:
+    """Two sessions lock rows 1 and 2 in opposite orders. PostgreSQL notices the cycle
+    after deadlock_timeout and aborts one of them; the other goes on.
+
+    Returns {"a": "committed" | "deadlock", "b": ...}.
+    """
+    with connect() as setup, setup.transaction():
+        setup.execute("DELETE FROM accounts")
+        setup.execute("INSERT INTO accounts VALUES (1, 'alice', 100), (2, 'bob', 100)")
+    outcome: dict[str, str] = {}
+    a, b = connect(), connect()
+    try:
+        for conn in (a, b):
+            _short_deadlock_timeout(conn)
+        a.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 1")
+        b.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 2")
+        a_pid = a.info.backend_pid
+
+        def a_second_step() -> None:
+            outcome["a"] = _finish(a, "UPDATE accounts SET balance_cents = 0 WHERE id = 2")
+
+        waiter = threading.Thread(target=a_second_step)
+        waiter.start()  # a now waits for b's lock on row 2
+        with connect() as watcher:
+            _wait_until_blocked(watcher, a_pid)
+        outcome["b"] = _finish(b, "UPDATE accounts SET balance_cents = 0 WHERE id = 1")
+        waiter.join(timeout=10)
+    finally:
+        a.close()
+        b.close()
+    return outcome
+
+
+def _short_deadlock_timeout(conn: psycopg.Connection) -> None:
+    """1 s by default; only a superuser may lower it. Without the right it stays 1 s."""
+    try:
+        conn.execute("SET deadlock_timeout = '100ms'")
+        conn.commit()
+    except errors.InsufficientPrivilege:
+        conn.rollback()
+
+
+def _finish(conn: psycopg.Connection, statement: str) -> str:
+    try:
+        conn.execute(statement)  # constants from this module
+        conn.commit()
+        return "committed"
+    except errors.DeadlockDetected:
+        conn.rollback()
+        return "deadlock"
+
+
+def _wait_until_blocked(watcher: psycopg.Connection, pid: int, timeout: float = 5.0) -> None:
+    """Poll pg_stat_activity until `pid` waits on a lock: a condition, not a fixed sleep."""
+    watcher.autocommit = True
+    deadline = time.monotonic() + timeout
+    cur = watcher.cursor(row_factory=tuple_row)
+    while time.monotonic() < deadline:
+        row = cur.execute(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+        if row and row[0] == "Lock":
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"session {pid} never waited on a lock")

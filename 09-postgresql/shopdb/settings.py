@@ -1,0 +1,52 @@
+"""Settings, read once from the environment (or a `.env` file next to main.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The compose service. There is no embedded default in this lesson: everything it teaches
+# (plans, MVCC, locks) is PostgreSQL's own behaviour, so it needs a real server.
+COMPOSE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/lessons"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = COMPOSE_URL
+    dataset_seed: int = Field(default=7, description="random seed of the generated shop")
+    dataset_scale: int = Field(default=10, ge=1, le=200, description="1 = 5,000 orders")
+    connect_timeout: int = Field(default=3, ge=1, description="seconds before giving up")
+
+
+def libpq_url(url: str) -> str:
+    """Turn a SQLAlchemy-style URL (`postgresql+psycopg://`) into one libpq understands."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {scheme}://")
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server and credentials, another database (e.g. the `postgres` maintenance one)."""
+    parts = urlsplit(libpq_url(url))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def database_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    if not name:
+        raise ValueError("DATABASE_URL names no database (expected .../lessons)")
+    return name
+
+
+def masked(url: str) -> str:
+    """The URL as it is safe to print: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

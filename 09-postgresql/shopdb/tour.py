@@ -1,0 +1,182 @@
+"""What `python main.py tour` and `explain` print: for each demo the SQL, the answer and
+what the plan says. Output only; the demos themselves live in their own modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from . import bookings, indexes, isolation, jobqueue, jsonb, plans, queries, tuning
+from .db import Connect
+
+MAX_ROWS = 8
+
+
+class Tour:
+    def __init__(self, conn: psycopg.Connection, connect: Connect, console: Console) -> None:
+        self.conn, self.connect, self.out = conn, connect, console
+
+    def heading(self, title: str, why: str = "") -> None:
+        self.out.rule(f"[bold]{title}")
+        if why:
+            self.out.print(why, style="italic")
+
+    def sql(self, text: str) -> None:
+        self.out.print(Syntax(text.strip(), "sql", theme="ansi_dark", word_wrap=True))
+
+    def rows(self, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        table = Table(*columns, show_edge=False, header_style="bold")
+        for row in rows[:MAX_ROWS]:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        self.out.print(table)
+        if len(rows) > MAX_ROWS:
+            self.out.print(f"... {len(rows) - MAX_ROWS} more rows")
+
+    def plan(self, label: str, plan: plans.Plan) -> None:
+        self.out.print(f"[bold]{label}[/]")
+        for line in plans.summary(plan):
+            self.out.print("  " + line, highlight=False)
+
+    # -- sections -------------------------------------------------------------------
+
+    def run_queries(self) -> None:
+        for demo in queries.QUERIES.values():
+            self.heading(demo.title, demo.why)
+            self.sql(demo.sql)
+            result = queries.run(self.conn, demo)
+            self.rows(result.columns, result.rows)
+            top = plans.explain(self.conn, demo.sql)
+            self.out.print(f"plan: {plans.describe(top['Plan'])}, {plans.execution_ms(top):.1f} ms")
+            self.conn.rollback()
+
+    def run_index(self, name: str) -> None:
+        if name == "selectivity":
+            self.run_selectivity()
+            return
+        demo = indexes.INDEX_DEMOS[name]
+        self.heading(demo.title, demo.why)
+        self.sql(demo.sql)
+        self.sql(demo.ddl)
+        cmp = indexes.compare(self.conn, demo)
+        self.plan("without the index", cmp.before)
+        self.plan(f"with {demo.index} ({cmp.index_kb} kB)", cmp.after)
+        before, after = plans.execution_ms(cmp.before), plans.execution_ms(cmp.after)
+        self.out.print(
+            f"=> {before / max(after, 0.001):.1f}x faster, "
+            f"{plans.buffers(cmp.before)} -> {plans.buffers(cmp.after)} buffers"
+        )
+
+    def run_selectivity(self) -> None:
+        self.heading(
+            "When an index is NOT used: selectivity",
+            "One index on orders(status). 'cancelled' is 2% of orders: the index wins. "
+            "'delivered' is 85%: visiting the index and then almost every page costs more "
+            "than reading the table once, so the planner ignores the index.",
+        )
+        self.sql(indexes.SELECTIVITY_DDL)
+        for status, plan in indexes.selectivity(self.conn).items():
+            self.plan(f"status = '{status}'", plan)
+
+    def run_jsonb(self) -> None:
+        self.heading("JSONB: query inside documents, update one nested key")
+        self.out.print(f"red products by brand: {jsonb.brands_by_color(self.conn, 'red')}")
+        light = jsonb.light_wireless(self.conn, 120)
+        self.out.print(f"wireless and <= 120 g (jsonpath filter): {light[:MAX_ROWS]}")
+        self.out.print(
+            f"tags of product 1 (jsonb_path_query '$.tags[*]'): {jsonb.tags(self.conn, 1)}"
+        )
+        found = jsonb.find(self.conn, {"color": "red", "specs": {"wireless": True}})
+        self.out.print(f"@> color red and wireless: {len(found)} products, first {found[:5]}")
+        after = jsonb.set_spec(self.conn, 1, "weight_g", 99)
+        self.out.print(f"jsonb_set specs.weight_g = 99 -> {after} (rolled back)")
+        self.conn.rollback()
+
+    def run_transactions(self) -> None:
+        level = isolation.IsolationLevel
+        self.heading("Non-repeatable read: the same SELECT twice, a commit in between")
+        for lvl in (level.READ_COMMITTED, level.REPEATABLE_READ):
+            first, second = isolation.non_repeatable_read(self.connect, lvl)
+            self.out.print(f"{lvl.name:<16} first read {first}, second read {second}")
+        self.heading("Lost update: read, compute in Python, write back")
+        final = isolation.lost_update(self.connect, level.READ_COMMITTED)
+        self.out.print(
+            f"READ_COMMITTED   final balance {final} cents; 10000 - 3000 - 5000 should leave 2000:"
+            " one withdrawal vanished"
+        )
+        try:
+            isolation.lost_update(self.connect, level.REPEATABLE_READ)
+        except psycopg.errors.SerializationFailure as exc:
+            self.out.print(f"REPEATABLE_READ  second writer refused: {exc}")
+        self.heading("Write skew: two doctors go off call at once")
+        for lvl in (level.REPEATABLE_READ, level.SERIALIZABLE):
+            r = isolation.write_skew(self.connect, lvl)
+            self.out.print(
+                f"{lvl.name:<16} committed {r.committed}, refused {r.failed}, "
+                f"on call after: {r.on_call_after}"
+            )
+        self.heading("Deadlock: rows locked in opposite orders")
+        self.out.print(f"outcome: {isolation.deadlock(self.connect)} - one victim, one winner")
+        self.run_queue()
+
+    def run_queue(self) -> None:
+        self.heading(
+            "Job queue: FOR UPDATE SKIP LOCKED", "Each worker takes the next unlocked job."
+        )
+        self.sql(jobqueue.CLAIM)
+        jobqueue.reset(self.conn)
+        jobqueue.enqueue(self.conn, [{"n": i} for i in range(200)])
+        counts = jobqueue.run_workers(self.connect, 4, lambda payload: None)
+        row = self.conn.execute("SELECT count(*), count(DISTINCT job_id) FROM job_runs").fetchone()
+        self.conn.rollback()
+        self.out.print(
+            f"jobs per worker {dict(sorted(counts.items()))}; runs, distinct jobs: {row}"
+        )
+        name = "nightly-report"
+        with (
+            jobqueue.advisory_lock(self.conn, name) as first,
+            self.connect() as other,
+            jobqueue.advisory_lock(other, name) as second,
+        ):
+            self.out.print(f"advisory lock {name!r}: first session {first}, second {second}")
+
+    def run_bookings(self) -> None:
+        self.heading("Exclusion constraint: overlapping bookings are impossible")
+        self.sql("EXCLUDE USING gist (room_id WITH =, during WITH &&)")
+        row = self.conn.execute(
+            "SELECT lower(during), upper(during) FROM bookings "
+            "WHERE room_id = 1 ORDER BY id LIMIT 1"
+        ).fetchone()
+        self.conn.rollback()
+        if row is None:
+            return
+        try:
+            bookings.book(self.conn, 1, "late guest", row[0], row[1])
+        except bookings.BookingOverlap as exc:
+            self.out.print(f"refused: {exc}")
+        self.conn.rollback()
+
+    def run_tuning(self) -> None:
+        self.heading("work_mem: the same sort, on disk or in memory")
+        self.sql(tuning.SORT_SQL)
+        for mem in ("64kB", "64MB"):
+            r = tuning.sort_with_work_mem(self.conn, mem)
+            self.out.print(f"work_mem {mem:>5}: {r.method} ({r.space_type}, {r.space_kb} kB)")
+        self.heading("Statistics: what the planner guesses before and after ANALYZE")
+        est = tuning.statistics_demo(self.conn)
+        self.out.print(
+            f"estimated rows before ANALYZE {est.before_analyze}, after {est.after_analyze}, "
+            f"actual {est.actual}"
+        )
+
+    def run_all(self) -> None:
+        self.run_queries()
+        for name in [*indexes.INDEX_DEMOS, "selectivity"]:
+            self.run_index(name)
+        self.run_jsonb()
+        self.run_bookings()
+        self.run_transactions()
+        self.run_tuning()

@@ -1,0 +1,48 @@
+"""The exclusion constraint: overlapping bookings of one room cannot exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from shopdb import bookings
+
+pytestmark = pytest.mark.postgres
+
+
+def at(day: int, hour: int = 12) -> datetime:
+    return datetime(2024, 5, day, hour, tzinfo=UTC)
+
+
+def test_overlap_is_refused_with_a_domain_error(shop: psycopg.Connection) -> None:
+    bookings.book(shop, 1, "ada", at(1), at(3))
+
+    with pytest.raises(bookings.BookingOverlap, match="room 1 is already booked") as caught:
+        bookings.book(shop, 1, "grace", at(2), at(4))
+
+    assert (caught.value.room_id, caught.value.start, caught.value.end) == (1, at(2), at(4))
+    rows = shop.execute("SELECT guest FROM bookings WHERE room_id = 1").fetchall()
+    assert rows == [("ada",)]
+
+
+def test_back_to_back_stays_do_not_overlap(shop: psycopg.Connection) -> None:
+    # [1st, 3rd) and [3rd, 5th): half-open ranges share no instant.
+    bookings.book(shop, 1, "ada", at(1), at(3))
+    bookings.book(shop, 1, "grace", at(3), at(5))
+
+    assert shop.execute("SELECT count(*) FROM bookings").fetchone() == (2,)
+
+
+def test_other_room_same_time_is_fine(shop: psycopg.Connection) -> None:
+    bookings.book(shop, 1, "ada", at(1), at(3))
+    bookings.book(shop, 2, "grace", at(1), at(3))
+
+    assert bookings.free_rooms(shop, at(2), at(2, 13)) == []
+    assert bookings.free_rooms(shop, at(3), at(4)) == [1, 2]
+
+
+def test_empty_or_reversed_range_is_bad_input(shop: psycopg.Connection) -> None:
+    with pytest.raises(ValueError, match="must end after it starts"):
+        bookings.book(shop, 1, "ada", at(3), at(3))

@@ -1,0 +1,128 @@
+"""main.py as a user runs it: a subprocess, its exit code and what it printed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shopdb import db
+from shopdb.settings import with_database
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100"}
+    if url is not None:
+        env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=LESSON,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def free_port() -> int:
+    """A port nothing listens on: bind port 0, note what the OS chose, let it go."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_bad_argument_is_one_line_and_exit_2() -> None:
+    result = run("seed", "--scale", "0")
+
+    assert result.returncode == 2
+    assert "--scale must be between 1 and 200" in one_line(result.stderr)
+
+
+def test_unknown_demo_name_is_exit_2() -> None:
+    result = run("explain", "hash")
+
+    assert result.returncode == 2
+    assert "invalid choice: 'hash'" in one_line(result.stderr)
+
+
+def test_non_postgres_url_is_a_settings_error() -> None:
+    result = run("tour", url="sqlite:///var/shop.db")
+
+    assert result.returncode == 2
+    assert "must be a postgresql:// URL" in one_line(result.stderr)
+
+
+def test_unreachable_server_names_url_and_command() -> None:
+    port = free_port()
+    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{port}/lessons"
+
+    result = run("tour", url=url)
+
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        f"error: PostgreSQL not reachable at postgresql+psycopg://postgres:***@127.0.0.1:{port}"
+        "/lessons - run: docker compose up -d postgres"
+    )
+
+
+@pytest.fixture
+def fresh_url(postgres_server: str) -> Iterator[str]:
+    """A database name nobody uses; dropped afterwards if a test created it."""
+    url = with_database(postgres_server, f"test_09_postgresql_{secrets.token_hex(4)}")
+    yield url
+    db.drop_database(url)
+
+
+@pytest.mark.postgres
+def test_missing_database_asks_for_seed(fresh_url: str) -> None:
+    result = run("tour", url=fresh_url)
+
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "does not exist" in line and "run first: python main.py seed" in line
+
+
+@pytest.mark.postgres
+def test_empty_database_asks_for_seed(fresh_url: str) -> None:
+    db.create_database(fresh_url)
+
+    result = run("explain", "brin", url=fresh_url)
+
+    assert result.returncode == 1
+    assert "no shop data" in one_line(result.stderr)
+
+
+@pytest.mark.postgres
+def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> None:
+    seeded = run("seed", "--scale", "1", url=fresh_url)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "created database" in seeded.stdout
+    assert "5,000 orders" in seeded.stdout
+
+    again = run("seed", "--scale", "1", url=fresh_url)  # idempotent: recreates the tables
+    assert again.returncode == 0, again.stderr
+    assert "created database" not in again.stdout
+
+    tour = run("tour", url=fresh_url)
+    assert tour.returncode == 0, tour.stderr
+    for marker in ("WITH RECURSIVE", "Index Only Scan", "external merge", "refused ['bob']"):
+        assert marker in tour.stdout
+
+    explain = run("explain", "composite", url=fresh_url)
+    assert explain.returncode == 0, explain.stderr
+    assert "Index Scan using orders_customer_recent_idx" in explain.stdout

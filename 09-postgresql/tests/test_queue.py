@@ -1,0 +1,93 @@
+"""The SKIP LOCKED job queue and advisory locks, with real concurrent sessions."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+
+from shopdb import db, jobqueue
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def queue(connect: db.Connect) -> psycopg.Connection:
+    conn = connect()
+    jobqueue.reset(conn)
+    yield conn
+    conn.close()
+
+
+def test_a_locked_job_is_skipped_not_waited_for(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}, {"n": 2}])
+    with connect() as first, connect() as second:
+        # If SKIP LOCKED did not work, the second claim would block: fail fast instead.
+        second.execute("SET lock_timeout = '2s'")
+        second.commit()
+
+        held = first.execute(jobqueue.CLAIM).fetchone()  # transaction open: job 1 locked
+        taken = second.execute(jobqueue.CLAIM).fetchone()
+
+        assert held is not None and taken is not None
+        assert (held[0], taken[0]) == (1, 2)
+        first.rollback()
+        second.rollback()
+
+
+def test_concurrent_workers_run_every_job_exactly_once(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": i} for i in range(200)])
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def handler(payload: dict[str, Any]) -> None:
+        with lock:
+            seen.append(payload["n"])
+
+    counts = jobqueue.run_workers(connect, 4, handler)
+
+    assert sorted(seen) == list(range(200))
+    assert sum(counts.values()) == 200
+    runs = queue.execute("SELECT count(*), count(DISTINCT job_id) FROM job_runs").fetchone()
+    assert runs == (200, 200)
+    assert queue.execute("SELECT count(*) FROM jobs WHERE status <> 'done'").fetchone() == (0,)
+
+
+def test_a_failing_job_goes_back_to_the_queue(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}])
+
+    def crash(payload: dict[str, Any]) -> None:
+        raise RuntimeError("worker died mid-job")
+
+    with connect() as worker, pytest.raises(RuntimeError):
+        jobqueue.work_one(worker, "w0", crash)
+
+    # The transaction rolled back: job still queued, no run recorded, the next worker gets it.
+    assert queue.execute("SELECT id, status FROM jobs").fetchall() == [(1, "queued")]
+    assert queue.execute("SELECT count(*) FROM job_runs").fetchone() == (0,)
+    queue.rollback()
+    with connect() as worker:
+        assert jobqueue.work_one(worker, "w1", lambda payload: None) == 1
+
+
+def test_empty_queue_returns_none(queue: psycopg.Connection) -> None:
+    assert jobqueue.work_one(queue, "w0", lambda payload: None) is None
+
+
+def test_advisory_lock_admits_one_holder_at_a_time(connect: db.Connect) -> None:
+    with connect() as a, connect() as b:
+        with jobqueue.advisory_lock(a, "nightly-report") as got_a:
+            with jobqueue.advisory_lock(b, "nightly-report") as got_b:
+                assert (got_a, got_b) == (True, False)
+            with jobqueue.advisory_lock(b, "another-job") as got_other:
+                assert got_other  # different name, different lock
+        with jobqueue.advisory_lock(b, "nightly-report") as got_b_later:
+            assert got_b_later  # released when a's block ended
