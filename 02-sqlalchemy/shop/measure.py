@@ -1,0 +1,155 @@
+"""The measurements behind bench.py: each returns plain numbers, bench.py prints and plots them."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, insert
+from sqlalchemy.engine import URL
+
+from shop.db import count_statements, make_session_factory
+from shop.loading import Strategy, order_counts
+from shop.models import Base, Customer
+from shop.pooling import make_pooled_engine, make_unpooled_engine
+from shop.seed import seed_customers_with_orders
+
+
+@dataclass
+class Measured:
+    case: str
+    seconds: float  # median over the repeats
+    statements: int = 0
+    rows: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of `fn` after `warmup` unmeasured runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def reset_schema(engine: Engine) -> None:
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+
+
+# N+1: the same question answered with three loading strategies.
+
+
+def loading(engine: Engine, customers: int, orders_each: int, repeats: int) -> list[Measured]:
+    reset_schema(engine)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_customers_with_orders(session, customers, orders_each)
+    results = []
+    strategies: tuple[Strategy, ...] = ("lazy", "selectinload", "joinedload")
+    for strategy in strategies:
+
+        def run(strategy: Strategy = strategy) -> None:
+            with factory() as session:  # a fresh session: no identity-map hits between runs
+                order_counts(session, strategy)
+
+        with count_statements(engine) as log:
+            run()
+        results.append(Measured(strategy, median_time(run, repeats), statements=log.count))
+    return results
+
+
+# Inserting rows: four ways, from one commit per row to one Core executemany.
+
+
+def _customer_rows(n: int, tag: str) -> list[dict[str, str]]:
+    return [{"email": f"{tag}{i}@bench.test", "name": f"Customer {i}"} for i in range(n)]
+
+
+def inserts(engine: Engine, rows: int, per_row_rows: int, repeats: int) -> list[Measured]:
+    reset_schema(engine)
+    factory = make_session_factory(engine)
+    counter = iter(range(1_000_000))
+
+    def clear() -> None:
+        with engine.begin() as conn:
+            conn.execute(delete(Customer))
+
+    def per_row_commit(n: int) -> Callable[[], None]:
+        def run() -> None:
+            tag = f"r{next(counter)}-"
+            with factory() as session:
+                for row in _customer_rows(n, tag):
+                    session.add(Customer(**row))
+                    session.commit()  # one transaction (and one disk sync) per row
+
+        return run
+
+    def orm_one_commit() -> None:
+        tag = f"o{next(counter)}-"
+        with factory.begin() as session:
+            session.add_all([Customer(**row) for row in _customer_rows(rows, tag)])
+
+    def orm_bulk_insert() -> None:
+        tag = f"b{next(counter)}-"
+        with factory.begin() as session:
+            session.execute(insert(Customer), _customer_rows(rows, tag))
+
+    def core_executemany() -> None:
+        tag = f"c{next(counter)}-"
+        with engine.begin() as conn:
+            conn.execute(Customer.__table__.insert(), _customer_rows(rows, tag))
+
+    cases: list[tuple[str, Callable[[], None], int]] = [
+        ("add + commit per row", per_row_commit(per_row_rows), per_row_rows),
+        ("add_all, one commit", orm_one_commit, rows),
+        ("insert(Model), list of dicts", orm_bulk_insert, rows),
+        ("Core insert executemany", core_executemany, rows),
+    ]
+    results = []
+    for name, fn, n in cases:
+        # Each run starts from an empty table; clearing is not timed.
+        times = []
+        for i in range(repeats + 1):
+            clear()
+            start = time.perf_counter()
+            fn()
+            if i:  # the first run is the warm-up
+                times.append(time.perf_counter() - start)
+        results.append(Measured(name, statistics.median(times), rows=n))
+    clear()
+    return results
+
+
+# Connection checkout: a pooled engine against NullPool.
+
+
+def checkout(url: URL, requests: int, repeats: int) -> list[Measured]:
+    """Median latency of one 'request': check out a connection, SELECT 1, give it back."""
+    results = []
+    for name, engine in (
+        ("QueuePool", make_pooled_engine(url, size=5, overflow=0)),
+        ("NullPool", make_unpooled_engine(url)),
+    ):
+        latencies: list[float] = []
+        try:
+            for i in range(repeats + 1):
+                for _ in range(requests):
+                    start = time.perf_counter()
+                    with engine.connect() as conn:
+                        conn.exec_driver_sql("SELECT 1").scalar_one()
+                    if i:
+                        latencies.append(time.perf_counter() - start)
+        finally:
+            engine.dispose()
+        results.append(Measured(name, statistics.median(latencies), rows=requests))
+    return results
