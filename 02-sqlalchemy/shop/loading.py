@@ -18,7 +18,7 @@ Strategy = Literal["lazy", "selectinload", "joinedload", "raiseload"]
 STRATEGIES: tuple[Strategy, ...] = ("lazy", "selectinload", "joinedload", "raiseload")
 
 
-def customers_query(strategy: Strategy) -> Select[tuple[Customer]]:
+def customers_query(strategy: Strategy) -> Select[Customer]:
     stmt = select(Customer).order_by(Customer.id)
     if strategy == "selectinload":
         # One extra SELECT ... WHERE customer_id IN (...) for all customers (in batches of 500).

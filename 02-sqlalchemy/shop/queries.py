@@ -19,7 +19,7 @@ from shop.models import Category, Customer, Order, OrderLine, Product
 LINE_TOTAL = OrderLine.quantity * OrderLine.unit_price_cents
 
 
-def revenue_by_customer(session: Session, min_cents: int = 0) -> Sequence[Row[tuple[str, int]]]:
+def revenue_by_customer(session: Session, min_cents: int = 0) -> Sequence[Row[str, int]]:
     """(email, revenue) for customers whose non-cancelled orders reach `min_cents`.
 
     WHERE filters rows before grouping; HAVING filters the groups after.
@@ -72,7 +72,7 @@ def order_totals(session: Session) -> Sequence[RowMapping]:
     return session.execute(stmt).mappings().all()
 
 
-def category_subtree(session: Session, root: str) -> Sequence[Row[tuple[str, int]]]:
+def category_subtree(session: Session, root: str) -> Sequence[Row[str, int]]:
     """(name, depth) of a category and everything below it: a recursive CTE.
 
     Without the CTE this is one query per level, and the code must know the depth.

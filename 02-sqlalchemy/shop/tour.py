@@ -27,7 +27,8 @@ def run_tour(engine: Engine, n: Narrator) -> None:
     Base.metadata.drop_all(engine)
     with n.sql(engine, "CREATE TABLE x5 + indexes"):
         Base.metadata.create_all(engine)
-    ddl = str(CreateTable(OrderLine.__table__).compile(engine)).strip()
+    ddl = str(CreateTable(Base.metadata.tables[OrderLine.__tablename__]).compile(engine))
+    ddl = ddl.strip()
     for line in ddl.splitlines():
         n.say("  " + line.strip())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 
 from shop.async_repository import (
     AsyncShopRepository,
@@ -13,7 +14,7 @@ from shop.async_repository import (
     make_async_session_factory,
 )
 from shop.errors import EmailTaken
-from shop.models import Customer
+from shop.models import Customer, Order
 from shop.narrate import Narrator
 from shop.repository import SqlAlchemyShopRepository
 from shop.seed import seed_catalog
@@ -51,9 +52,11 @@ async def run_async_tour(engine: AsyncEngine, n: Narrator) -> None:
             ("ada@example.test", {"TENT-2P": 1, "MUG": 2}),
             ("ada@example.test", {"LAMP": 1}),
         ]:
-            order = await session.run_sync(
-                lambda s, e=email, i=items: place_order(SqlAlchemyShopRepository(s), e, i)
-            )
+
+            def order_in(sync_session: Session, e: str = email, i: dict[str, int] = items) -> Order:
+                return place_order(SqlAlchemyShopRepository(sync_session), e, i)
+
+            order = await session.run_sync(order_in)
             await session.flush()
             n.say(f"order {order.id}: {order.total_cents} cents")
 

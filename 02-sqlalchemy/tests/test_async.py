@@ -15,7 +15,7 @@ from shop.async_repository import (
     is_missing_greenlet,
     make_async_session_factory,
 )
-from shop.db import async_url, count_statements, make_async_engine
+from shop.db import async_url, count_statements, make_async_engine, make_engine
 from shop.errors import EmailTaken, OutOfStock
 from shop.models import Customer, Product
 from shop.repository import SqlAlchemyShopRepository
@@ -35,6 +35,11 @@ from shop.services import place_order
 )
 def test_async_url_is_derived_from_the_sync_one(sync: str, expected: str) -> None:
     assert async_url(sync).render_as_string(hide_password=False) == expected
+
+
+def test_bare_postgresql_url_uses_psycopg_3() -> None:
+    engine = make_engine("postgresql://u:p@localhost/db")  # no connection is made here
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
 
 
 def test_async_url_refuses_backends_without_an_async_driver() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shop.db import count_statements
-from shop.loading import order_counts
+from shop.loading import Strategy, order_counts
 from shop.repository import SqlAlchemyShopRepository
 from shop.seed import seed_customers_with_orders
 from shop.services import place_order
@@ -34,11 +34,11 @@ def test_statement_counts(
     engine: Engine,
     session_factory: sessionmaker[Session],
     customers: None,
-    strategy: str,
+    strategy: Strategy,
     selects: int,
 ) -> None:
     with session_factory() as session, count_statements(engine) as log:
-        counts = order_counts(session, strategy)  # type: ignore[arg-type]
+        counts = order_counts(session, strategy)
     assert log.selects == selects
     assert log.count == selects  # nothing but SELECTs was sent
     # Same answer, whatever it cost.
@@ -53,7 +53,7 @@ def test_lazy_cost_grows_with_rows_eager_does_not(
     costs = {}
     for strategy in ("lazy", "selectinload"):
         with session_factory() as session, count_statements(engine) as log:
-            order_counts(session, strategy)  # type: ignore[arg-type]
+            order_counts(session, strategy)
         costs[strategy] = log.selects
     assert costs == {"lazy": 1 + CUSTOMERS + 10, "selectinload": 2}
 

@@ -115,6 +115,12 @@ def test_unsupported_database_is_refused(run_main: Callable[..., Outcome]) -> No
     assert result.stderr.strip() == "error: DATABASE_URL must be sqlite or postgresql, got 'mysql'"
 
 
+def test_unparseable_database_url_is_refused(run_main: Callable[..., Outcome]) -> None:
+    result = run_main(database_url="localhost:5432")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid settings")
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

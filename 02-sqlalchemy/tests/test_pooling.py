@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 
 from shop.pooling import make_pooled_engine, make_unpooled_engine, watch_pool
 
@@ -36,13 +37,15 @@ def test_pool_reuses_one_connection_for_sequential_requests(small_pool: Engine) 
 
 def test_overflow_connections_are_closed_on_return(small_pool: Engine) -> None:
     events = watch_pool(small_pool)
+    pool = small_pool.pool
+    assert isinstance(pool, QueuePool)
     first, second = small_pool.connect(), small_pool.connect()  # size 1 + overflow 1
-    assert small_pool.pool.checkedout() == 2  # type: ignore[attr-defined]
+    assert pool.checkedout() == 2
     first.close()
     second.close()
     assert events["connect"] == 2
     assert events["close"] == 1  # the overflow connection was not kept
-    assert small_pool.pool.checkedin() == 1  # type: ignore[attr-defined]
+    assert pool.checkedin() == 1
 
 
 def test_exhausted_pool_raises_a_timeout_instead_of_hanging(small_pool: Engine) -> None:
