@@ -17,7 +17,7 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import psycopg
@@ -55,8 +55,8 @@ def bench_indexes(conn: psycopg.Connection, repeats: int) -> dict[str, tuple[flo
     for name, demo in indexes.INDEX_DEMOS.items():
         params = demo.params or None
 
-        def query(sql: str = demo.sql, params: object = params) -> None:
-            conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        def query(sql: str = demo.sql, params: Mapping[str, object] | None = params) -> None:
+            conn.execute(sql, params).fetchall()
             conn.rollback()
 
         indexes.drop_index(conn, demo.index)
@@ -136,7 +136,9 @@ def bench_connections(url: str, queries: int) -> dict[str, float]:
 
         return run
 
-    with ConnectionPool(libpq_url(url), min_size=1, max_size=2, open=True) as pool:
+    with ConnectionPool(
+        libpq_url(url), kwargs=db.session_options(), min_size=1, max_size=2, open=True
+    ) as pool:
         per_query = {
             "connect per query": median_ms(fresh, 3, warmup=1) / queries,
             "pool": median_ms(pooled(False), 5) / queries,

@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: bad settings: {first}", file=sys.stderr)
         return 2
-    out = Console(highlight=False)
+    # soft_wrap: long result lines are left to the terminal instead of being cut at 80
+    # columns when the output is a pipe or a file.
+    out = Console(highlight=False, soft_wrap=True)
     commands = {"seed": cmd_seed, "tour": cmd_tour, "explain": cmd_explain}
     try:
         commands[args.command](settings, args, out)

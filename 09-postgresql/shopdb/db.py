@@ -33,11 +33,13 @@ class NotSeeded(RuntimeError):
 def connect(url: str, *, timeout: int = 3, autocommit: bool = False) -> psycopg.Connection:
     """A connection whose search_path finds the lesson's schema first."""
     return psycopg.connect(
-        libpq_url(url),
-        connect_timeout=timeout,
-        autocommit=autocommit,
-        options=f"-c search_path={SEARCH_PATH}",
+        libpq_url(url), connect_timeout=timeout, autocommit=autocommit, **session_options()
     )
+
+
+def session_options() -> dict[str, str]:
+    """What every session of the lesson needs; a pool passes it to each connection it opens."""
+    return {"options": f"-c search_path={SEARCH_PATH}"}
 
 
 def connector(url: str, *, timeout: int = 3) -> Connect:

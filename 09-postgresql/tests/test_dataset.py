@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
+from typing import cast
 
 import pytest
+from psycopg.types.range import Range
 
 from shopdb import dataset, plans
 from shopdb.settings import Settings, database_name, libpq_url, masked, with_database
@@ -34,7 +37,7 @@ def test_order_totals_are_the_sum_of_their_items() -> None:
 
 
 def test_orders_are_time_ordered_as_brin_needs() -> None:
-    times = [o[3] for o in dataset.generate(1).tables["orders"]]
+    times = [cast(datetime, o[3]) for o in dataset.generate(1).tables["orders"]]
 
     assert times == sorted(times)
 
@@ -47,9 +50,11 @@ def test_status_mix_is_skewed() -> None:
 
 
 def test_generated_bookings_never_overlap() -> None:
-    by_room: dict[object, list[tuple[object, object]]] = {}
+    by_room: dict[object, list[tuple[datetime, datetime]]] = {}
     for room, _guest, during in dataset.generate(1).tables["bookings"]:
-        by_room.setdefault(room, []).append((during.lower, during.upper))  # type: ignore[attr-defined]
+        stay = cast(Range[datetime], during)
+        assert stay.lower is not None and stay.upper is not None
+        by_room.setdefault(room, []).append((stay.lower, stay.upper))
     for stays in by_room.values():
         stays.sort()
         assert all(a[1] <= b[0] for a, b in zip(stays, stays[1:], strict=False))

@@ -101,7 +101,9 @@ def test_deadlock_aborts_exactly_one_transaction(connect: db.Connect) -> None:
     assert sorted(outcome.values()) == ["committed", "deadlock"]
     winner_set_to_zero = 2 if outcome["a"] == "committed" else 1
     with connect() as conn:
-        rows = conn.execute("SELECT id, balance_cents FROM accounts ORDER BY id").fetchall()
+        rows: list[tuple[int, int]] = conn.execute(
+            "SELECT id, balance_cents FROM accounts ORDER BY id"
+        ).fetchall()
     # The winner's two updates both landed (+1 on its own row, 0 on the other's); the
     # victim's first update was rolled back with it.
     assert dict(rows)[winner_set_to_zero] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def queue(connect: db.Connect) -> psycopg.Connection:
+def queue(connect: db.Connect) -> Iterator[psycopg.Connection]:
     conn = connect()
     jobqueue.reset(conn)
     yield conn
