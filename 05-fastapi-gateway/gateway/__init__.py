@@ -1,0 +1,1 @@
+"""An API gateway: routing, API keys, rate limits, retries, balancing, composition."""

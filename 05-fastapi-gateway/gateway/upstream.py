@@ -1,0 +1,118 @@
+"""Sending one request to an upstream: pick an instance, keep the time budget, retry safely.
+
+Failures become ``UpstreamError`` with the status the gateway answers:
+  503 nothing to connect to (refused, all instances ejected),
+  504 connected but no answer within the route's budget,
+  502 the upstream broke the protocol (closed mid-response and the like).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterable
+
+import httpx
+
+from gateway.balancer import Balancer, NoHealthyInstance
+from gateway.settings import Route
+
+# Methods that mean the same thing when sent twice (RFC 9110 9.2.2): only these are retried.
+# A POST that timed out may have created the order; sending it again could create two.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Answers that say "this instance cannot serve now", so another attempt may succeed.
+RETRY_STATUSES = frozenset({502, 503})
+
+Body = bytes | AsyncIterable[bytes] | None
+
+
+class UpstreamError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Upstream:
+    """One route's upstream: its balancer plus the gateway's shared, pooled HTTP client."""
+
+    def __init__(
+        self, route: Route, balancer: Balancer, client: httpx.AsyncClient, backoff_s: float
+    ) -> None:
+        self.route, self.balancer, self._client, self._backoff_s = (
+            route,
+            balancer,
+            client,
+            backoff_s,
+        )
+
+    async def send(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]] | None = None,
+        body: Body = None,
+        *,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send ``method target`` (path plus query). With ``stream`` the caller must close it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.route.timeout_s
+        # A streamed body can be sent once only, so it is never retried whatever the method.
+        replayable = body is None or isinstance(body, bytes)
+        attempts = 1 + self.route.retries if method in IDEMPOTENT and replayable else 1
+        tried: set[str] = set()
+        # What to answer if the budget runs out between attempts: the last failure seen.
+        error = self._timeout()
+        for attempt in range(attempts):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                instance = self.balancer.pick(exclude=tried)
+            except NoHealthyInstance:
+                if attempt > 0:
+                    # We just ejected the last one: its failure says more than "none left".
+                    raise error from None
+                raise UpstreamError(
+                    503, "no_healthy_instance", f"no healthy instance of {self.route.name}"
+                ) from None
+            tried.add(instance.url)
+            request = self._client.build_request(
+                method, instance.url + target, headers=headers, content=body, timeout=remaining
+            )
+            last_attempt = attempt + 1 == attempts
+            try:
+                response = await self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                self.balancer.failed(instance)
+                error = UpstreamError(503, "upstream_unavailable", f"{self.route.name}: {exc!r}")
+            except httpx.TimeoutException:
+                # The budget is spent: retrying would answer later than the client was promised.
+                self.balancer.failed(instance)
+                raise self._timeout() from None
+            except httpx.TransportError as exc:
+                self.balancer.failed(instance)
+                error = UpstreamError(502, "bad_gateway", f"{self.route.name}: {exc!r}")
+            else:
+                self.balancer.succeeded(instance)
+                if response.status_code not in RETRY_STATUSES or last_attempt:
+                    if not stream:
+                        await response.aread()
+                        await response.aclose()
+                    return response
+                await response.aclose()
+                error = UpstreamError(response.status_code, "upstream_error", "retrying")
+            if last_attempt:
+                raise error
+            await self._backoff(attempt, deadline - loop.time())
+        raise error
+
+    def _timeout(self) -> UpstreamError:
+        budget = self.route.timeout_s
+        return UpstreamError(504, "upstream_timeout", f"{self.route.name}: no answer in {budget} s")
+
+    async def _backoff(self, attempt: int, remaining: float) -> None:
+        # Exponential with full jitter: retries from many clients spread out instead of
+        # arriving together at the instance that just came back.
+        delay = random.uniform(0, self._backoff_s * 2**attempt)
+        await asyncio.sleep(max(0.0, min(delay, remaining)))

@@ -1,0 +1,1 @@
+"""Load-test harness for bench.py: starts the three targets and drives them with wrk."""

@@ -1,0 +1,108 @@
+"""What the upstream services share: settings, pagination, error shape, health, X-Instance."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+T = TypeVar("T")
+
+# Deliberately loose: real validation of an address is sending it a message.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ServiceSettings(BaseSettings):
+    """One instance of one service; ``instance`` goes out in ``X-Instance`` to show balancing."""
+
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+
+    instance: str = "local"
+    seed: bool = True
+
+
+class Page(BaseModel, Generic[T]):
+    """Offset pagination: the client gets the slice plus enough to ask for the next one."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+async def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+def paginate(items: list[T], page: PageParams) -> Page[T]:
+    return Page[T](
+        items=items[page.offset : page.offset + page.limit],
+        total=len(items),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every service and of the gateway: ``{"error": {...}}``."""
+
+    error: ErrorBody
+
+
+# Header through which the gateway tells a service who the authenticated caller is. Services
+# trust it because only the gateway can reach them (in production: a private network or mTLS).
+CallerId = Annotated[str | None, Header(alias="X-Client-Id")]
+
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+
+
+def install_common(app: FastAPI, settings: ServiceSettings) -> None:
+    """Error handlers, ``/health`` and the ``X-Instance`` header, shared by the three services."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(exc.status_code, "http_error")
+        body = ErrorResponse(error=ErrorBody(code=code, message=str(exc.detail)))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # jsonable details: pydantic puts the offending input (maybe bytes) in "input"/"ctx".
+        details = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        body = ErrorBody(code="validation_error", message="request is invalid", details=details)
+        return JSONResponse({"error": body.model_dump()}, status_code=422)
+
+    @app.middleware("http")
+    async def instance_header(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["X-Instance"] = settings.instance
+        return response
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "instance": settings.instance}

@@ -1,0 +1,71 @@
+"""API composition: an order with its user and products, and a degraded answer on failure."""
+
+from __future__ import annotations
+
+import httpx
+
+from gateway.devstack import Stack
+
+
+def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
+    r = gateway.get("/composite/orders/2")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["degraded"] is False and body["missing"] == {}
+    assert body["order"]["id"] == 2
+    assert body["user"]["name"] == "Grace"
+    assert sorted(p["sku"] for p in body["products"]) == ["MN-03", "MS-02"]
+
+
+def test_user_service_down_gives_partial_result_flagged_degraded(
+    gateway: httpx.Client, stack: Stack
+) -> None:
+    stack.kill("users")
+    r = gateway.get("/composite/orders/1")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["degraded"] is True
+    assert body["user"] is None
+    assert body["products"][0]["sku"] == "KB-01"
+    assert body["missing"]["user"].startswith("upstream_unavailable")
+
+
+def test_both_catalog_instances_down_drops_products(gateway: httpx.Client, stack: Stack) -> None:
+    stack.kill("catalog", 0)
+    stack.kill("catalog", 1)
+    body = gateway.get("/composite/orders/1").json()
+    assert body["degraded"] is True
+    assert body["products"] is None and body["user"]["name"] == "Ada"
+    assert list(body["missing"]) == ["products"]
+
+
+def test_missing_order_is_404(gateway: httpx.Client) -> None:
+    r = gateway.get("/composite/orders/999")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_orders_down_is_503_not_a_partial_result(gateway: httpx.Client, stack: Stack) -> None:
+    stack.kill("orders")
+    r = gateway.get("/composite/orders/1")
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "upstream_unavailable"
+
+
+def test_bad_order_id_is_422_with_json(gateway: httpx.Client) -> None:
+    for bad in ("abc", "0", "-3"):
+        r = gateway.get(f"/composite/orders/{bad}")
+        assert r.status_code == 422
+        assert r.json()["error"]["details"][0]["loc"] == ["path", "order_id"]
+
+
+def test_bad_bodies_through_the_gateway_are_422_never_500(gateway: httpx.Client) -> None:
+    bad = [
+        gateway.post("/orders", content=b"{not json", headers={"Content-Type": "application/json"}),
+        gateway.post("/orders", json={"user_id": 1, "lines": []}),
+        gateway.post("/users", json={"name": "", "email": "nope"}),
+        gateway.get("/products", params={"limit": "many"}),
+    ]
+    for r in bad:
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "validation_error"

@@ -1,0 +1,63 @@
+"""``main.py`` as a learner runs it: the demo exits 0; bad arguments and a missing Redis
+do not."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "REDIS_URL"))}
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=LESSON,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_demo_runs_the_tour_and_exits_0() -> None:
+    result = run_main("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "call 4 -> 429" in out
+    assert "GET /users/1 -> 503 upstream_unavailable" in out
+    assert "composite -> degraded=True" in out
+    assert out.rstrip().endswith("demo finished: every step answered as expected")
+
+
+def test_bad_argument_is_exit_2_on_stderr() -> None:
+    result = run_main("--port", "70000")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("--port must be 0-65535, got 70000")
+
+
+def test_missing_redis_is_one_line_and_exit_1() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    result = run_main("demo", env={"REDIS_URL": url})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Redis not reachable at {url} - run: docker compose up -d redis"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_busy_port_is_one_line_and_exit_1() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = run_main("--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(f"cannot listen on 127.0.0.1:{port}")

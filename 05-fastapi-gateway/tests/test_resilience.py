@@ -1,0 +1,139 @@
+"""Upstream failures: retries for idempotent methods only, 503/504/502, ejection and return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from gateway.serving import ServerThread
+from gateway.settings import Route
+from tests.conftest import wait_for
+from tests.upstreams import Behaviour, probe_app
+
+KEY = {"X-API-Key": "demo-key"}
+
+
+@pytest.fixture
+def behaviour() -> Iterator[Behaviour]:
+    b = Behaviour()
+    yield b
+    b.release.set()  # let a hanging handler finish so its server can stop
+
+
+def one_instance(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+    **route: object,
+) -> ServerThread:
+    upstream = serve(probe_app(behaviour))
+    return start_gateway(
+        routes=[Route(name="probe", prefix="/echo", instances=[upstream.url], **route)]
+        + [Route(name="hang", prefix="/hang", instances=[upstream.url], **route)]
+    )
+
+
+def test_idempotent_request_is_retried_until_it_succeeds(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    behaviour.fail_first = 2
+    gw = one_instance(serve, start_gateway, behaviour, retries=2)
+    r = httpx.put(f"{gw.url}/echo/item", headers=KEY, content=b"same body every time")
+    assert r.status_code == 200
+    assert r.json()["size"] == len(b"same body every time")  # the replayed body is whole
+    assert behaviour.calls == 3
+
+
+def test_post_is_never_retried(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    behaviour.fail_first = 1
+    gw = one_instance(serve, start_gateway, behaviour, retries=2)
+    r = httpx.post(f"{gw.url}/echo/orders", headers=KEY, json={"n": 1})
+    assert r.status_code == 503  # the upstream's own answer, passed on
+    assert behaviour.calls == 1
+
+
+def test_retries_give_up_after_the_configured_number(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    behaviour.fail_first = 100
+    gw = one_instance(serve, start_gateway, behaviour, retries=2)
+    assert httpx.get(f"{gw.url}/echo/x", headers=KEY).status_code == 503
+    assert behaviour.calls == 3
+
+
+def test_dead_upstream_is_503_with_json(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    dead = serve(probe_app(behaviour))
+    dead.stop()
+    gw = start_gateway(routes=[Route(name="gone", prefix="/echo", instances=[dead.url])])
+    r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "upstream_unavailable"
+    again = httpx.get(f"{gw.url}/echo/x", headers=KEY)  # now ejected: refused without trying
+    assert again.json()["error"]["code"] == "no_healthy_instance"
+
+
+def test_slow_upstream_is_504_within_the_route_budget(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    gw = one_instance(serve, start_gateway, behaviour, timeout_s=0.3)
+    # The upstream holds the request until teardown. The client would give up after 10 s,
+    # so an answer at all proves the gateway stopped waiting on its own.
+    r = httpx.get(f"{gw.url}/hang", headers=KEY, timeout=10)
+    assert r.status_code == 504
+    assert r.json()["error"]["code"] == "upstream_timeout"
+    assert "0.3 s" in r.json()["error"]["message"]
+
+
+def test_failed_instance_is_ejected_then_returns_after_health_check(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    a = serve(probe_app(Behaviour(name="a")))
+    b = serve(probe_app(Behaviour(name="b")))
+    gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=[a.url, b.url])])
+    client = httpx.Client(base_url=gw.url, headers=KEY, timeout=10)
+
+    def healthy() -> list[str]:
+        return client.get("/ready").json()["upstreams"]["pair"]
+
+    a.stop()
+    # Every GET still succeeds: the one that hits "a" is retried on "b", and "a" is ejected.
+    answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
+    assert answered_by == {"b"}
+    assert healthy() == [b.url]
+
+    serve(probe_app(Behaviour(name="a")), port=a.port)  # back on the same address
+    wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
+    answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
+    assert answered_by == {"a", "b"}
+    client.close()
+
+
+def test_all_instances_down_makes_ready_503(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    upstream = serve(probe_app(behaviour))
+    gw = start_gateway(routes=[Route(name="solo", prefix="/echo", instances=[upstream.url])])
+    assert httpx.get(f"{gw.url}/ready").status_code == 200
+    upstream.stop()
+    httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    ready = httpx.get(f"{gw.url}/ready")
+    assert ready.status_code == 503
+    assert ready.json()["upstreams"] == {"solo": []}

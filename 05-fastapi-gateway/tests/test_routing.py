@@ -1,0 +1,156 @@
+"""Routing and what the proxy does to headers and bodies, against real upstream servers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+
+import httpx
+
+from gateway.serving import ServerThread
+from gateway.settings import Route
+from tests.upstreams import Behaviour, probe_app
+
+KEY = {"X-API-Key": "demo-key"}
+
+
+def echo_gateway(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> ServerThread:
+    upstream = serve(probe_app(Behaviour(name="echo-1")))
+    return start_gateway(
+        routes=[
+            Route(name="echo", prefix="/echo", instances=[upstream.url]),
+            Route(name="big", prefix="/big", instances=[upstream.url]),
+        ]
+    )
+
+
+def test_each_prefix_reaches_its_service(gateway: httpx.Client) -> None:
+    assert gateway.get("/users/1").headers["x-instance"] == "users-1"
+    assert gateway.get("/orders/1").headers["x-instance"] == "orders-1"
+    assert gateway.get("/products/1").headers["x-instance"].startswith("catalog-")
+
+
+def test_query_string_and_status_pass_through(gateway: httpx.Client) -> None:
+    page = gateway.get("/products", params={"limit": 1, "offset": 2})
+    assert page.json()["items"][0]["sku"] == "MN-03"
+    missing = gateway.get("/users/999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_prefix_is_404_from_the_gateway(gateway: httpx.Client) -> None:
+    # /usersx must not match /users: prefixes match whole path segments.
+    for path in ("/nothing/here", "/usersx"):
+        r = gateway.get(path)
+        assert r.status_code == 404
+        assert r.json()["error"]["code"] == "no_route"
+
+
+def test_round_robin_over_instances(gateway: httpx.Client) -> None:
+    seen = [gateway.get("/products/1").headers["x-instance"] for _ in range(4)]
+    assert sorted(seen) == ["catalog-1", "catalog-1", "catalog-2", "catalog-2"]
+    assert seen[0] != seen[1]
+
+
+def test_request_headers_forwarded_stripped_and_added(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    sent = {
+        **KEY,
+        "X-Custom": "kept",
+        "Connection": "keep-alive, x-private",
+        "X-Private": "hop-by-hop because Connection names it",
+        "X-Client-Id": "admin",  # spoofing attempt
+        "X-Forwarded-For": "6.6.6.6",  # spoofing attempt
+        "X-Request-ID": "trace-abc.123",
+    }
+    r = httpx.get(f"{gw.url}/echo/x?a=1", headers=sent)
+    seen = r.json()["headers"]
+    assert seen["x-custom"] == "kept"
+    assert "x-private" not in seen and "x-api-key" not in seen
+    assert seen["x-client-id"] == "demo"
+    assert seen["x-forwarded-for"] == "127.0.0.1"
+    assert seen["x-forwarded-proto"] == "http"
+    assert seen["x-forwarded-host"] == gw.url.removeprefix("http://")
+    assert seen["x-request-id"] == r.headers["x-request-id"] == "trace-abc.123"
+    assert r.json()["query"] == "a=1"
+
+
+def test_request_id_created_when_absent_or_unsafe(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    made = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    unsafe = httpx.get(f"{gw.url}/echo/x", headers={**KEY, "X-Request-ID": "bad id\twith tab"})
+    for r in (made, unsafe):
+        rid = r.headers["x-request-id"]
+        assert len(rid) == 32 and rid == r.json()["headers"]["x-request-id"]
+    assert made.headers["x-request-id"] != unsafe.headers["x-request-id"]
+
+
+def test_response_headers_cleaned_but_repeats_kept(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    assert "x-hop" not in r.headers
+    assert r.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert len(r.headers.get_list("server")) == 1
+    assert r.headers["ratelimit-limit"] == "1000"
+    timing = r.headers["server-timing"]
+    assert timing.startswith("upstream;dur=") and ", total;dur=" in timing
+
+
+def test_large_bodies_stream_both_ways_intact(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    payload = os.urandom(3 * 1024 * 1024)
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(payload), 64 * 1024):
+            yield payload[i : i + 64 * 1024]
+
+    # A chunked upload (no Content-Length): the gateway must stream, not expect a length.
+    up = httpx.post(f"{gw.url}/echo/upload", headers=KEY, content=chunks(), timeout=30)
+    assert up.json()["size"] == len(payload)
+    assert up.json()["sha256"] == hashlib.sha256(payload).hexdigest()
+    size = 5 * 1024 * 1024
+    received = 0
+    plain = {**KEY, "Accept-Encoding": "identity"}  # so the length is the upstream's own
+    with httpx.stream("GET", f"{gw.url}/big/{size}", headers=plain, timeout=30) as down:
+        assert down.headers["content-length"] == str(size)
+        for chunk in down.iter_raw():
+            assert set(chunk) == {ord("x")}
+            received += len(chunk)
+    assert received == size
+
+
+def test_gzip_for_clients_that_accept_it(gateway: httpx.Client) -> None:
+    r = gateway.get("/products", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.json()["total"] == 3  # httpx decoded it, so the bytes were valid gzip
+    raw = gateway.get("/products", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw.headers
+    assert raw.json() == r.json()
+
+
+def test_cors_preflight_answered_at_the_edge(gateway: httpx.Client) -> None:
+    r = gateway.options(
+        "/products",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "X-API-Key",
+        },
+    )
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+    other = gateway.options(
+        "/products",
+        headers={"Origin": "http://localhost:4000", "Access-Control-Request-Method": "GET"},
+    )
+    assert other.status_code == 400

@@ -1,0 +1,64 @@
+"""Small upstream apps for fault injection: they count, echo, fail or hang on request."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+
+@dataclass
+class Behaviour:
+    """Shared by the test (main thread) and the server thread: plain counters and flags."""
+
+    name: str = "probe"
+    fail_first: int = 0  # answer 503 to this many echo requests first
+    calls: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+def probe_app(behaviour: Behaviour) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.api_route("/echo/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    async def echo(request: Request) -> Response:
+        behaviour.calls += 1
+        if behaviour.calls <= behaviour.fail_first:
+            return Response(status_code=503, headers={"X-Instance": behaviour.name})
+        body = await request.body()
+        seen = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "size": len(body),
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "headers": dict(request.headers.items()),
+        }
+        response = JSONResponse(seen, headers={"X-Instance": behaviour.name})
+        # Things a proxy must handle: a hop-by-hop header named by Connection, and a repeated
+        # header (two cookies) that must not be merged into one.
+        response.headers["Connection"] = "x-hop"
+        response.headers["X-Hop"] = "for this connection only"
+        response.raw_headers.append((b"set-cookie", b"a=1"))
+        response.raw_headers.append((b"set-cookie", b"b=2"))
+        return response
+
+    @app.get("/big/{size}")
+    async def big(size: int) -> Response:
+        return Response(b"x" * size, media_type="application/octet-stream")
+
+    @app.get("/hang")
+    async def hang() -> dict[str, str]:
+        # Holds the request until the test releases it: far beyond any route's budget.
+        await asyncio.to_thread(behaviour.release.wait, 60)
+        return {"status": "late"}
+
+    return app
