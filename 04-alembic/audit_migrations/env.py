@@ -1,0 +1,7 @@
+"""Alembic environment of the audit database (AUDIT_DATABASE_URL): its own history."""
+
+from evolve.alembic_env import run
+from evolve.audit_models import AuditBase
+from evolve.settings import Settings
+
+run(AuditBase.metadata, Settings().audit_database_url)

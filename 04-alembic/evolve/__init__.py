@@ -1,0 +1,1 @@
+"""Schema evolution with Alembic: models, the migration runner and the batched backfill."""

@@ -1,0 +1,37 @@
+"""One settings class for the lesson, read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LESSON_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = LESSON_DIR / "var"
+
+
+class Settings(BaseSettings):
+    """Where the two databases live.
+
+    The defaults are SQLite files under var/, so the lesson runs with nothing installed.
+    Point DATABASE_URL at PostgreSQL to run the same migrations there.
+    """
+
+    model_config = SettingsConfigDict(env_file=LESSON_DIR / ".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'app.db'}"
+    # The audit log is a second database with its own migration history (alembic -n audit).
+    audit_database_url: str = f"sqlite:///{VAR_DIR / 'audit.db'}"
+
+    @field_validator("database_url", "audit_database_url")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        # Fail at start-up with the variable's name, not later inside a migration.
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        return value
