@@ -1,6 +1,6 @@
 """Measure what each technique of the lesson buys, as ratios taken in one run.
 
-    python bench.py           scale 20 (100,000 orders), a few minutes, writes docs/bench.png
+    python bench.py           scale 20 (100,000 orders), a minute or two, writes docs/bench.png
     python bench.py --quick   scale 2, small sizes, well under a minute, writes no plot
 
 It works in a throwaway database (bench_09_postgresql_<hex>) on the server of DATABASE_URL
