@@ -1,7 +1,7 @@
 """Advanced PostgreSQL, run against a real server.
 
     python main.py seed [--scale N]    create the database if needed, generate and COPY the shop
-    python main.py tour                every demo: the SQL, the answer, what the plan says
+    python main.py [tour]              every demo: the SQL, the answer, what the plan says
     python main.py explain NAME        one query's plan before and after its index
 
 Needs PostgreSQL (DATABASE_URL, default: the compose service). There is no embedded
@@ -24,7 +24,6 @@ from shopdb import dataset, db, indexes, loading
 from shopdb.settings import Settings, database_name, libpq_url, masked
 from shopdb.tour import Tour
 
-log = logging.getLogger("shopdb")
 SECTIONS = ("queries", "indexes", "jsonb", "bookings", "transactions", "tuning")
 
 
@@ -36,10 +35,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = Parser(
-        description="Advanced PostgreSQL: queries, indexes, JSONB, transactions, tuning."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # No command means `tour`: the lesson's main job (after a one-time `seed`).
+    sub = parser.add_subparsers(dest="command")
     seed = sub.add_parser("seed", help="(re)create the shop's tables and load generated data")
     seed.add_argument("--scale", type=int, help="1 = 5,000 orders (default: DATASET_SCALE)")
     seed.add_argument("--seed", type=int, help="random seed (default: DATASET_SEED)")
@@ -48,6 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     explain = sub.add_parser("explain", help="one query's plan before and after its index")
     explain.add_argument("name", choices=[*indexes.INDEX_DEMOS, "selectivity"])
     args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["tour"])
     if getattr(args, "scale", None) is not None and not 1 <= args.scale <= 200:
         parser.error("--scale must be between 1 and 200")
     return args
@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             f" - is it running? docker compose up -d postgres",
             file=sys.stderr,
         )
+        return 1
+    except psycopg.Error as exc:
+        # Refused by the server (e.g. no right to CREATE EXTENSION on a managed database).
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: PostgreSQL refused: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

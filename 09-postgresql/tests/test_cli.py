@@ -67,11 +67,13 @@ def test_non_postgres_url_is_a_settings_error() -> None:
     assert "must be a postgresql:// URL" in one_line(result.stderr)
 
 
-def test_unreachable_server_names_url_and_command() -> None:
+@pytest.mark.parametrize("command", [[], ["seed"], ["tour"], ["explain", "brin"]], ids=str)
+def test_unreachable_server_names_url_and_command(command: list[str]) -> None:
+    # No command at all runs the tour, so it meets the missing server too.
     port = free_port()
     url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{port}/lessons"
 
-    result = run("tour", url=url)
+    result = run(*command, url=url)
 
     assert result.returncode == 1
     assert one_line(result.stderr) == (
