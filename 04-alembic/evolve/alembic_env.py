@@ -8,6 +8,7 @@ Alembic imports env.py for every command. It decides three things: which databas
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from alembic.config import Config
@@ -22,7 +23,7 @@ def database_url(config: Config, settings_url: str) -> str:
     return str(url) if url else settings_url
 
 
-def _options(metadata: MetaData, dialect_name: str) -> dict[str, object]:
+def _options(metadata: MetaData, dialect_name: str) -> dict[str, Any]:
     return {
         "target_metadata": metadata,
         # Without compare_type, autogenerate ignores VARCHAR(100) -> VARCHAR(200).

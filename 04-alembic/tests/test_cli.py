@@ -103,6 +103,7 @@ def test_bad_input_exits_2_with_a_message(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    code: int | str | None
     try:
         code = main.main(argv)
     except SystemExit as exited:  # argparse's own exit for a bad option

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from evolve.runner import make_config
+from evolve.runner import Section, make_config
 from evolve.walk import offline_sql
 
 # Offline mode never connects: any well-formed URL picks the SQL dialect.
 PG_OFFLINE = "postgresql+psycopg://postgres@localhost:5432/not_used"
 
 
-def _script(section: str = "alembic") -> ScriptDirectory:
-    return ScriptDirectory.from_config(make_config("sqlite://", section))  # type: ignore[arg-type]
+def _script(section: Section = "alembic") -> ScriptDirectory:
+    return ScriptDirectory.from_config(make_config("sqlite://", section))
 
 
 def test_app_history_has_a_single_head() -> None:
@@ -31,11 +31,12 @@ def test_the_two_branches_are_merged() -> None:
     assert script.get_revision("0003").is_branch_point
     merge = script.get_revision("0006")
     assert merge.is_merge_point
-    assert set(merge.down_revision) == {"0004", "0005"}
+    assert merge.down_revision == ("0004", "0005")
 
 
 def test_file_names_start_with_their_revision_id() -> None:
-    for section in ("alembic", "audit"):
+    sections: tuple[Section, ...] = ("alembic", "audit")
+    for section in sections:
         for revision in _script(section).walk_revisions():
             assert Path(revision.path).name.startswith(f"{revision.revision}_")
 

@@ -28,7 +28,8 @@ def test_every_step_down_restores_the_schema_of_the_step_before(database_url: st
         revision = order[step]
         # Below a merge point both parents stay applied; elsewhere "<rev>@-1" undoes just
         # that revision, even while another branch is applied next to it.
-        target = revision.down_revision[0] if revision.is_merge_point else f"{revision.revision}@-1"
+        parents = revision.down_revision
+        target = parents[0] if isinstance(parents, tuple) else f"{revision.revision}@-1"
         command.downgrade(config, target)
         assert snapshot(engine) == shapes[step], f"downgrade of {revision.revision}"
     assert current_revisions(engine) == ()
