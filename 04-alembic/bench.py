@@ -10,6 +10,7 @@ ones, as the app would. We time the backfill and every write it made meanwhile.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -55,7 +56,7 @@ class Writer(threading.Thread):
         t = self.table
         update = t.update().where(t.c.id == bindparam("row_id"))
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for n in range(1, 10**9):
+            for n in itertools.count(1):
                 if self.stop.is_set():
                     return
                 email = f"Moved{n}@Example.TEST"
@@ -103,10 +104,13 @@ def measure(engine: Engine, rows: int, backfill: Backfill) -> Run:
             raise RuntimeError("the writer thread stopped before it got going")
     writer.recording.set()
     started = time.perf_counter()
-    backfill(engine, table)
-    seconds = time.perf_counter() - started
-    writer.stop.set()
-    writer.join(timeout=60)
+    try:
+        backfill(engine, table)
+        seconds = time.perf_counter() - started
+    finally:
+        # Stopped also when the backfill fails, so no thread outlives its measurement.
+        writer.stop.set()
+        writer.join(timeout=60)
     waits = sorted(writer.waits) or [0.0]
     p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))]
     return Run(seconds, waits[-1] * 1000, p99 * 1000, len(writer.waits))
