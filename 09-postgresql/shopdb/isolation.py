@@ -25,7 +25,7 @@ T = TypeVar("T")
 READ_BALANCE = "SELECT balance_cents FROM accounts WHERE id = 1"
 
 
-def reset_account(conn: psycopg.Connection, balance_cents: int = 100_00) -> None:
+def reset_account(conn: psycopg.Connection, balance_cents: int = 10_000) -> None:
     with conn.transaction():
         conn.execute("DELETE FROM accounts")
         conn.execute("INSERT INTO accounts VALUES (1, 'alice', %s)", (balance_cents,))
@@ -59,19 +59,20 @@ def non_repeatable_read(connect: Connect, level: IsolationLevel) -> tuple[int, i
 def lost_update(connect: Connect, level: IsolationLevel) -> int:
     """Two read-modify-write withdrawals computed in Python from the same read.
 
-    READ COMMITTED lets the second UPDATE overwrite the first (30 is lost); REPEATABLE
-    READ refuses it with SerializationFailure, which the caller must retry.
-    Returns the final balance.
+    READ COMMITTED lets the second UPDATE overwrite the first (the 3,000 withdrawal is
+    lost); REPEATABLE READ refuses it with SerializationFailure, which the caller must
+    retry. Returns the final balance. The fixes at any level: let the database do the
+    arithmetic (`SET balance_cents = balance_cents - 5000`), or read with FOR UPDATE.
     """
     with connect() as setup:
         reset_account(setup)
     with connect() as a, connect() as b:
         a.isolation_level = b.isolation_level = level
         seen_a, seen_b = _balance(a), _balance(b)
-        a.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_a - 30_00,))
+        a.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_a - 3_000,))
         a.commit()
         try:
-            b.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_b - 50_00,))
+            b.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_b - 5_000,))
             b.commit()
         except errors.SerializationFailure:
             b.rollback()
@@ -134,18 +135,26 @@ def run_serializable(
 ) -> tuple[T, int]:
     """Run `work` in a SERIALIZABLE transaction, again from the start on a serialization
     failure. The whole transaction is retried - reads included - because the decision it
-    made was based on a snapshot that turned out to be stale. Returns (result, attempt)."""
+    made was based on a snapshot that turned out to be stale. Returns (result, attempt).
+
+    `conn` must be idle (no open transaction): the isolation level can only be chosen
+    before a transaction starts. It is restored afterwards.
+    """
+    previous = conn.isolation_level
     conn.isolation_level = IsolationLevel.SERIALIZABLE
-    for attempt in range(1, attempts + 1):
-        try:
-            with conn.transaction():
-                return work(conn, attempt), attempt
-        except errors.SerializationFailure:
-            if attempt == attempts:
-                raise
-            # Jittered backoff, so two retrying clients do not collide again in lockstep.
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
-    raise AssertionError("unreachable: the loop returns or raises")
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                with conn.transaction():
+                    return work(conn, attempt), attempt
+            except errors.SerializationFailure:
+                if attempt == attempts:
+                    raise
+                # Jittered backoff, so two retrying clients do not collide again in lockstep.
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise AssertionError("unreachable: the loop returns or raises")
+    finally:
+        conn.isolation_level = previous
 
 
 def deadlock(connect: Connect) -> dict[str, str]:

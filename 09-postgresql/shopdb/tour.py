@@ -21,12 +21,15 @@ class Tour:
         self.conn, self.connect, self.out = conn, connect, console
 
     def heading(self, title: str, why: str = "") -> None:
-        self.out.rule(f"[bold]{title}")
+        self.out.rule()
+        self.out.print(f"[bold]{title}[/]")
         if why:
             self.out.print(why, style="italic")
 
     def sql(self, text: str) -> None:
-        self.out.print(Syntax(text.strip(), "sql", theme="ansi_dark", word_wrap=True))
+        # soft_wrap=False: wrap long SQL at the console width rather than cut it off.
+        syntax = Syntax(text.strip(), "sql", theme="ansi_dark", word_wrap=True)
+        self.out.print(syntax, soft_wrap=False)
 
     def rows(self, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         table = Table(*columns, show_edge=False, header_style="bold")
@@ -49,8 +52,7 @@ class Tour:
             self.sql(demo.sql)
             result = queries.run(self.conn, demo)
             self.rows(result.columns, result.rows)
-            top = plans.explain(self.conn, demo.sql)
-            self.out.print(f"plan: {plans.describe(top['Plan'])}, {plans.execution_ms(top):.1f} ms")
+            self.plan("plan", plans.explain(self.conn, demo.sql))
             self.conn.rollback()
 
     def run_index(self, name: str) -> None:
@@ -66,7 +68,7 @@ class Tour:
         self.plan(f"with {demo.index} ({cmp.index_kb} kB)", cmp.after)
         before, after = plans.execution_ms(cmp.before), plans.execution_ms(cmp.after)
         self.out.print(
-            f"=> {before / max(after, 0.001):.1f}x faster, "
+            f"=> {before:.2f} -> {after:.2f} ms ({before / max(after, 0.001):.1f}x), "
             f"{plans.buffers(cmp.before)} -> {plans.buffers(cmp.after)} buffers"
         )
 
