@@ -76,7 +76,10 @@ def test_named_volumes_are_declared() -> None:
     assert used and used <= declared
 
 
-URL_PORT = re.compile(r"\w[\w+]*://\S*?localhost:(\d+)")
+SERVICE_VARIABLES = (
+    "DATABASE_URL|REDIS_URL|RABBITMQ_URL|ELASTICSEARCH_URL|OTEL_EXPORTER_OTLP_ENDPOINT"
+)
+URL_PORT = re.compile(rf"(?:{SERVICE_VARIABLES})\W+\w[\w+]*://\S*?localhost:(\d+)")
 
 
 def test_service_urls_in_docs_and_lessons_point_at_published_ports() -> None:
