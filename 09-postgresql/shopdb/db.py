@@ -30,16 +30,20 @@ class NotSeeded(RuntimeError):
         super().__init__(f"{what} at {masked(url)} - run first: python main.py seed")
 
 
+# Sent when the session starts (libpq's `options`), so even a pooled connection has it.
+SESSION_OPTIONS = f"-c search_path={SEARCH_PATH}"
+
+
 def connect(url: str, *, timeout: int = 3, autocommit: bool = False) -> psycopg.Connection:
     """A connection whose search_path finds the lesson's schema first."""
     return psycopg.connect(
-        libpq_url(url), connect_timeout=timeout, autocommit=autocommit, **session_options()
+        libpq_url(url), connect_timeout=timeout, autocommit=autocommit, options=SESSION_OPTIONS
     )
 
 
 def session_options() -> dict[str, str]:
     """What every session of the lesson needs; a pool passes it to each connection it opens."""
-    return {"options": f"-c search_path={SEARCH_PATH}"}
+    return {"options": SESSION_OPTIONS}
 
 
 def connector(url: str, *, timeout: int = 3) -> Connect:
