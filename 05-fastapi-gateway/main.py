@@ -45,8 +45,7 @@ def check_redis(url: str) -> bool:
 
 def serve(stack: Stack, settings: GatewaySettings, host: str, port: int) -> None:
     settings = settings.model_copy(update={"routes": stack.routes()})
-    gateway = start_gateway(stack, settings, port)
-    gateway.host = host if host != "0.0.0.0" else "127.0.0.1"
+    gateway = start_gateway(stack, settings, port, host)
     for name, servers in stack.upstreams.items():
         print(f"{name:>8}: " + ", ".join(s.url for s in servers))
     print(f" gateway: {gateway.url}   (docs: {gateway.url}/docs)")

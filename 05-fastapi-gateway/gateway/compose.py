@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
 from gateway.deps import CallerDep, GatewayDep, LimitDep, require_routes
 from gateway.errors import ErrorResponse, GatewayError
+from gateway.settings import ApiClient
 from gateway.upstream import Upstream, UpstreamError
 
 
@@ -35,6 +36,13 @@ async def _fetch(upstream: Upstream, target: str, headers: list[tuple[str, str]]
     return response.json()
 
 
+async def composite_caller(client: CallerDep) -> ApiClient:
+    """The composite reads three services, so the key must be allowed on all three. Checked
+    before the rate limit, so a refused call does not spend a token."""
+    require_routes(client, "orders", "users", "catalog")
+    return client
+
+
 router = APIRouter(tags=["composition"])
 
 
@@ -46,10 +54,12 @@ async def order_view(
     order_id: Annotated[int, Path(gt=0)],
     request: Request,
     gateway: GatewayDep,
-    client: CallerDep,
+    client: Annotated[ApiClient, Depends(composite_caller)],
     decision: LimitDep,
+    response: Response,
 ) -> OrderView:
-    require_routes(client, "orders", "users", "catalog")
+    if decision is not None:
+        response.headers.update(decision.headers())
     ups = gateway.upstreams
     headers = [
         ("x-request-id", request.scope["state"]["request_id"]),
@@ -64,12 +74,13 @@ async def order_view(
 
     ids = ",".join(str(i) for i in sorted({line["product_id"] for line in order["lines"]}))
     # return_exceptions: one failing part must not cancel the other one.
-    user, products = await asyncio.gather(
+    parts: tuple[Any, Any] = await asyncio.gather(
         _fetch(ups["users"], f"/users/{order['user_id']}", headers),
         _fetch(ups["catalog"], f"/products?ids={ids}&limit=100", headers),
         return_exceptions=True,
     )
     missing: dict[str, str] = {}
+    user, products = parts
     for part, result in (("user", user), ("products", products)):
         if isinstance(result, UpstreamError):
             missing[part] = f"{result.code}: {result.message}"

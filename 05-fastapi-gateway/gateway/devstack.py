@@ -71,6 +71,8 @@ def start_upstreams(catalog_instances: int = 2) -> Stack:
     return stack
 
 
-def start_gateway(stack: Stack, settings: GatewaySettings, port: int = 0) -> ServerThread:
-    stack.gateway = ServerThread(create_app(settings), port=port).start()
+def start_gateway(
+    stack: Stack, settings: GatewaySettings, port: int = 0, host: str = "127.0.0.1"
+) -> ServerThread:
+    stack.gateway = ServerThread(create_app(settings), host=host, port=port).start()
     return stack.gateway

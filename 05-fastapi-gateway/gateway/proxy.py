@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import APIRouter, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from gateway.deps import CallerDep, LimitDep, UpstreamDep
 from gateway.upstream import IDEMPOTENT, Body
@@ -84,6 +84,23 @@ async def relay(response: httpx.Response) -> AsyncIterator[bytes]:
         await response.aclose()
 
 
+# Below this size an answer is read whole and sent in one piece, with its length known (so
+# gzip can skip tiny bodies); above it, or with no Content-Length, it is streamed chunk by
+# chunk and never held whole in memory. nginx's proxy_buffering makes the same trade.
+BUFFER_LIMIT = 64 * 1024
+
+
+async def into_response(upstream_response: httpx.Response) -> Response:
+    length = upstream_response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFER_LIMIT:
+        try:
+            body = b"".join([chunk async for chunk in upstream_response.aiter_raw()])
+        finally:
+            await upstream_response.aclose()
+        return Response(body, status_code=upstream_response.status_code)
+    return StreamingResponse(relay(upstream_response), status_code=upstream_response.status_code)
+
+
 router = APIRouter()
 
 
@@ -94,7 +111,7 @@ router = APIRouter()
 )
 async def proxy(
     request: Request, client: CallerDep, upstream: UpstreamDep, decision: LimitDep
-) -> StreamingResponse:
+) -> Response:
     # Idempotent methods: buffered, so a retry can send the body again (they rarely carry big
     # ones). Others: streamed, so a large upload goes through without sitting in memory.
     replayable = request.method in IDEMPOTENT
@@ -107,9 +124,7 @@ async def proxy(
     state = request.scope["state"]
     state["upstream_ms"] = (time.perf_counter() - started) * 1000
     state["upstream_instance"] = str(upstream_response.request.url.netloc, "ascii")
-    response = StreamingResponse(
-        relay(upstream_response), status_code=upstream_response.status_code
-    )
+    response = await into_response(upstream_response)
     # raw_headers keeps repeated headers (Set-Cookie) that a dict would merge.
     response.raw_headers = client_headers(upstream_response.headers.raw)
     if decision is not None:

@@ -23,7 +23,9 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # Bound to every interface: this machine still reaches it on the loopback address.
+        host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> ServerThread:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

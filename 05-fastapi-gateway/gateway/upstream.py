@@ -38,12 +38,8 @@ class Upstream:
     def __init__(
         self, route: Route, balancer: Balancer, client: httpx.AsyncClient, backoff_s: float
     ) -> None:
-        self.route, self.balancer, self._client, self._backoff_s = (
-            route,
-            balancer,
-            client,
-            backoff_s,
-        )
+        self.route, self.balancer = route, balancer
+        self._client, self._backoff_s = client, backoff_s
 
     async def send(
         self,
@@ -101,7 +97,8 @@ class Upstream:
                         await response.aclose()
                     return response
                 await response.aclose()
-                error = UpstreamError(response.status_code, "upstream_error", "retrying")
+                status = response.status_code
+                error = UpstreamError(status, "upstream_error", f"{self.route.name} said {status}")
             if last_attempt:
                 raise error
             await self._backoff(attempt, deadline - loop.time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -111,8 +112,6 @@ def gateway(stack: Stack, start_gateway: Callable[..., ServerThread]) -> Iterato
 
 def wait_for(check: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
     """Poll a condition instead of sleeping a fixed time."""
-    import time
-
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:

@@ -12,6 +12,7 @@ def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["degraded"] is False and body["missing"] == {}
+    assert r.headers["ratelimit-limit"] == "1000"  # composed calls count against the limit too
     assert body["order"]["id"] == 2
     assert body["user"]["name"] == "Grace"
     assert sorted(p["sku"] for p in body["products"]) == ["MN-03", "MS-02"]

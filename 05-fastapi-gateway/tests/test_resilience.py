@@ -26,13 +26,17 @@ def one_instance(
     serve: Callable[..., ServerThread],
     start_gateway: Callable[..., ServerThread],
     behaviour: Behaviour,
-    **route: object,
+    **policy: float,
 ) -> ServerThread:
+    """One probe upstream behind two routes (/echo, /hang) with the given timeout/retries."""
     upstream = serve(probe_app(behaviour))
-    return start_gateway(
-        routes=[Route(name="probe", prefix="/echo", instances=[upstream.url], **route)]
-        + [Route(name="hang", prefix="/hang", instances=[upstream.url], **route)]
-    )
+    routes = [
+        Route.model_validate(
+            {"name": name, "prefix": f"/{name}", "instances": [upstream.url], **policy}
+        )  # fmt: skip
+        for name in ("echo", "hang")
+    ]
+    return start_gateway(routes=routes)
 
 
 def test_idempotent_request_is_retried_until_it_succeeds(
