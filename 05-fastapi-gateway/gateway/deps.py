@@ -75,7 +75,12 @@ def require_routes(client: ApiClient, *names: str) -> None:
 
 
 async def resolve_upstream(request: Request, gateway: GatewayDep, client: CallerDep) -> Upstream:
-    upstream = gateway.match(request.url.path)
+    path = request.url.path  # percent-decoded: %2E%2E arrives here as ..
+    # Access is decided on the prefix. "/products/../orders/1" starts with /products, but any
+    # server that resolves dot segments would serve /orders/1 to a catalog-only key.
+    if any(segment in {".", ".."} for segment in path.split("/")):
+        raise GatewayError(400, "bad_path", "dot segments are not allowed in the path")
+    upstream = gateway.match(path)
     if upstream is None:
         raise GatewayError(404, "no_route", f"no route for {request.url.path}")
     require_routes(client, upstream.route.name)

@@ -116,7 +116,9 @@ async def proxy(
     # ones). Others: streamed, so a large upload goes through without sitting in memory.
     replayable = request.method in IDEMPOTENT
     body: Body = (await request.body() or None) if replayable else request.stream()
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # The path as the client encoded it: decoding would turn an id containing %2F into a slash.
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    target = raw_path.decode("latin-1") + (f"?{request.url.query}" if request.url.query else "")
     started = time.perf_counter()
     upstream_response = await upstream.send(
         request.method, target, upstream_headers(request, client.name), body, stream=True

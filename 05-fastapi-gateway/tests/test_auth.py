@@ -42,3 +42,11 @@ def test_caller_identity_reaches_the_service(gateway: httpx.Client) -> None:
     assert r.status_code == 201
     assert r.json()["created_by"] == "demo"
     assert gateway.get(r.headers["location"]).json()["created_by"] == "demo"
+
+
+def test_dot_segments_cannot_escape_a_permitted_prefix(gateway: httpx.Client) -> None:
+    # httpx would resolve a literal "/../" itself, so the dots are percent-encoded here;
+    # the server decodes them, which is exactly what an attacker relies on.
+    r = gateway.get("/products/%2E%2E/orders/1", headers={"X-API-Key": "catalog-key"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "bad_path"

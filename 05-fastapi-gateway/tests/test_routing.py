@@ -160,3 +160,13 @@ def test_cors_preflight_answered_at_the_edge(gateway: httpx.Client) -> None:
         headers={"Origin": "http://localhost:4000", "Access-Control-Request-Method": "GET"},
     )
     assert other.status_code == 400
+
+
+def test_path_is_forwarded_as_encoded(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    r = httpx.get(f"{gw.url}/echo/a%2Fb/c%20d", headers=KEY)
+    # The upstream decodes it itself: one segment "a/b", not two segments "a" and "b".
+    assert r.json()["path"] == "/echo/a/b/c d"
+    assert r.json()["raw_path"] == "/echo/a%2Fb/c%20d"

@@ -37,6 +37,7 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
         seen = {
             "method": request.method,
             "path": request.url.path,
+            "raw_path": request.scope["raw_path"].decode("latin-1"),
             "query": request.url.query,
             "size": len(body),
             "sha256": hashlib.sha256(body).hexdigest(),
