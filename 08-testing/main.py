@@ -1,0 +1,175 @@
+"""Run the orders service, its test report, or a mutation-testing run.
+
+python main.py              serve the API (SQLite by default), print its URL and docs page
+python main.py report       run the whole suite with coverage; HTML under var/coverage-html
+python main.py mutate       mutation-test orders/domain.py with mutmut; summary in var/
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import make_url
+
+from orders.api import create_app
+from orders.settings import LESSON_DIR, VAR_DIR, Settings
+
+log = logging.getLogger("orders")
+
+# The mutation run gets its own pytest config: no coverage threshold (one tier runs, not the
+# suite), no random order (mutmut maps tests to mutants and wants stable runs).
+MUTMUT_CONFIG = """\
+[tool.mutmut]
+source_paths = ["orders"]
+only_mutate = ["orders/domain.py"]
+pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
+pytest_add_cli_args_test_selection = ["tests/unit"]
+
+[tool.pytest.ini_options]
+asyncio_mode = "auto"
+asyncio_default_fixture_loop_scope = "function"
+markers = ["unit", "integration", "e2e", "slow", "postgres", "exercise"]
+addopts = "-m 'not exercise'"
+"""
+
+
+class ServiceDown(Exception):
+    """A backing service did not answer; the message is the one line the user sees."""
+
+
+def check_database(settings: Settings) -> None:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        return  # SQLite needs no server
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        shown = url.render_as_string(hide_password=True)
+        raise ServiceDown(
+            f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
+        ) from None
+
+
+async def serve(settings: Settings) -> None:
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port)
+    )
+    task = asyncio.create_task(server.serve())
+    # Wait for the socket instead of guessing a delay, so port 0 (any free port) works too.
+    # uvicorn exposes only a flag, not an event, hence the short poll.
+    while not server.started and not task.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    if server.started:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://{settings.host}:{port}"
+        print(f"orders API on {base}  (docs: {base}/docs, Ctrl-C stops)", flush=True)
+    await task
+
+
+def report(pytest_args: list[str]) -> int:
+    html = VAR_DIR / "coverage-html"
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        f"--cov-report=html:{html}",
+        f"--junitxml={VAR_DIR / 'junit.xml'}",
+        *pytest_args,
+    ]
+    code = subprocess.call(cmd, cwd=LESSON_DIR)
+    print(f"coverage report: {html / 'index.html'}")
+    return code
+
+
+def mutate(max_children: int) -> int:
+    VAR_DIR.mkdir(exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
+    # mutmut copies the project into ./mutants and rewrites it; doing that in a temporary
+    # directory keeps the lesson folder clean and this config away from the real pytest.ini.
+    with tempfile.TemporaryDirectory(prefix="orders-mutation-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(LESSON_DIR / "orders", work / "orders", ignore=ignore)
+        shutil.copytree(LESSON_DIR / "tests", work / "tests", ignore=ignore)
+        (work / "pyproject.toml").write_text(MUTMUT_CONFIG)
+
+        def mutmut(*args: str) -> str:
+            done = subprocess.run(
+                [sys.executable, "-m", "mutmut", *args], cwd=work, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"mutmut {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+            return done.stdout
+
+        print("mutmut: generating and testing mutants of orders/domain.py ...", flush=True)
+        mutmut("run", "--max-children", str(max_children))
+        mutmut("export-cicd-stats")
+        stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+        survivors = re.findall(r"^\s+(\S+): survived$", mutmut("results"), re.M)
+        diffs = [mutmut("show", name) for name in survivors]
+
+    tested = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"]
+    score = 100 * (stats["killed"] + stats["timeout"]) / max(tested, 1)
+    summary = (
+        f"mutation score: {score:.1f}% ({stats['killed']} killed, {stats['survived']} survived, "
+        f"{stats['timeout']} timeout, {stats['no_tests']} without tests, of {stats['total']})"
+    )
+    (VAR_DIR / "mutation.txt").write_text("\n".join([summary, "", *diffs]))
+    print(summary)
+    print(f"surviving mutants and their diffs: {VAR_DIR / 'mutation.txt'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", help="interface to serve on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to serve on; 0 picks a free one")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve the API (the default)")
+    report_cmd = sub.add_parser("report", help="run the suite with coverage, HTML into var/")
+    report_cmd.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest args")
+    mutate_cmd = sub.add_parser("mutate", help="mutation-test orders/domain.py with mutmut")
+    mutate_cmd.add_argument("--max-children", type=int, default=2, help="parallel workers")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # A bad environment variable is a bad argument too: one line, exit 2, no traceback.
+        problem = exc.errors()[0]
+        print(f"main.py: bad setting {problem['loc'][0]}: {problem['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "report":
+        return report(args.pytest_args)
+    if args.command == "mutate":
+        return mutate(args.max_children)
+    overrides = {"host": args.host, "port": args.port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if not 0 <= settings.port <= 65535:
+        parser.error(f"--port must be 0..65535, got {settings.port}")
+    try:
+        check_database(settings)
+        asyncio.run(serve(settings))
+    except ServiceDown as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

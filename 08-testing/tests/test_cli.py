@@ -1,0 +1,69 @@
+"""``main.py`` as a user runs it: in a subprocess, reading what it prints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+LESSON = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def run_main(
+    *args: str, env: dict[str, str], timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=LESSON,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_bad_argument_exits_2_with_a_message() -> None:
+    done = run_main("--port", "eighty", env={})
+    assert done.returncode == 2
+    assert "invalid int value: 'eighty'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_postgres_is_one_line_naming_the_fix() -> None:
+    # Port 1 on localhost: nothing listens there, the connection is refused at once.
+    done = run_main(
+        env={"DATABASE_URL": "postgresql+psycopg://postgres:secret@127.0.0.1:1/lessons"}
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "PostgreSQL not reachable at postgresql+psycopg://postgres:***@127.0.0.1:1/lessons"
+        " - run: docker compose up -d postgres"
+    ]
+
+
+def test_serve_prints_its_url_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.db'}"}
+    command = [sys.executable, "main.py", "--port", "0"]
+    with subprocess.Popen(
+        command, cwd=LESSON, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            # readline() returns as soon as the server prints its URL: a condition, no sleep.
+            line = server.stdout.readline()
+            assert line.startswith("orders API on http://127.0.0.1:")
+            base = line.split()[3]
+            assert httpx.get(f"{base}/health", timeout=5).json() == {"status": "ok"}
+            assert len(httpx.get(f"{base}/products", timeout=5).json()) == 4
+            server.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            assert server.wait(timeout=15) == 0
+        finally:
+            # Stopped by the test even when an assertion above failed.
+            if server.poll() is None:
+                server.kill()
