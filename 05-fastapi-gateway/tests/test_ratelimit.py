@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -106,9 +107,9 @@ def test_unreachable_redis_fails_open_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     upstream = serve(probe_app(Behaviour()))
-    closed_port = ServerThread(probe_app(Behaviour())).start()
-    dead_url = f"redis://127.0.0.1:{closed_port.port}/0"
-    closed_port.stop()  # nothing listens there now: connection refused
+    with socket.socket() as s:  # a free port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        dead_url = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
     gw = start_gateway(
         routes=[Route(name="echo", prefix="/echo", instances=[upstream.url])],
         redis_url=dead_url,

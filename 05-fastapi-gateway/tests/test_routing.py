@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
 
 from gateway.serving import ServerThread
 from gateway.settings import Route
+from tests.conftest import wait_for
 from tests.upstreams import Behaviour, probe_app
 
 KEY = {"X-API-Key": "demo-key"}
@@ -170,3 +174,21 @@ def test_path_is_forwarded_as_encoded(
     # The upstream decodes it itself: one segment "a/b", not two segments "a" and "b".
     assert r.json()["path"] == "/echo/a/b/c d"
     assert r.json()["raw_path"] == "/echo/a%2Fb/c%20d"
+
+
+def test_access_log_has_one_json_line_per_request(
+    gateway: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway.access"):
+        r = gateway.get("/users/2", headers={"X-Request-ID": "find-me-42"})
+        wait_for(
+            lambda: any("find-me-42" in rec.getMessage() for rec in caplog.records),
+            timeout_s=5,
+            what="access log line",
+        )
+    messages = [rec.getMessage() for rec in caplog.records]
+    line = json.loads(next(m for m in messages if "find-me-42" in m))
+    assert line["status"] == r.status_code == 200
+    assert (line["method"], line["path"], line["client"]) == ("GET", "/users/2", "demo")
+    assert line["upstream"].startswith("127.0.0.1:")
+    assert line["duration_ms"] >= 0
