@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Header, Query, Request
@@ -10,8 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 T = TypeVar("T")
 
@@ -77,6 +77,22 @@ CallerId = Annotated[str | None, Header(alias="X-Client-Id")]
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
 
 
+class InstanceHeader:
+    """Adds ``X-Instance`` to every answer. Pure ASGI: it only touches the response start
+    message, without the extra task and buffering of ``@app.middleware("http")``."""
+
+    def __init__(self, app: ASGIApp, instance: str) -> None:
+        self.app, self.instance = app, instance
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_instance(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Instance"] = self.instance
+            await send(message)
+
+        await self.app(scope, receive, send_with_instance)
+
+
 def install_common(app: FastAPI, settings: ServiceSettings) -> None:
     """Error handlers, ``/health`` and the ``X-Instance`` header, shared by the three services."""
 
@@ -95,13 +111,7 @@ def install_common(app: FastAPI, settings: ServiceSettings) -> None:
         body = ErrorBody(code="validation_error", message="request is invalid", details=details)
         return JSONResponse({"error": body.model_dump()}, status_code=422)
 
-    @app.middleware("http")
-    async def instance_header(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers["X-Instance"] = settings.instance
-        return response
+    app.add_middleware(InstanceHeader, instance=settings.instance)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, str]:
