@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
+
 import httpx
+from fastapi import FastAPI
 
 from gateway.devstack import Stack
+from gateway.serving import ServerThread
+from gateway.settings import Route
 
 
 def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
@@ -70,3 +77,36 @@ def test_bad_bodies_through_the_gateway_are_422_never_500(gateway: httpx.Client)
     for r in bad:
         assert r.status_code == 422, r.text
         assert r.json()["error"]["code"] == "validation_error"
+
+
+def test_user_and_products_are_fetched_concurrently(
+    stack: Stack, serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    # Both parts wait at a barrier for two parties: they can only answer if the gateway has
+    # asked for both at once. Fetched one after the other, the first would wait in vain, the
+    # route's 2 s budget would run out, and the answer would come back degraded.
+    meeting = threading.Barrier(2)
+    parts = FastAPI()
+
+    @parts.get("/users/{user_id}")
+    async def user(user_id: int) -> dict[str, object]:
+        await asyncio.to_thread(meeting.wait, 5)
+        return {"id": user_id, "name": "met"}
+
+    @parts.get("/products")
+    async def products() -> dict[str, object]:
+        await asyncio.to_thread(meeting.wait, 5)
+        return {"items": [{"id": 1, "name": "met"}]}
+
+    both = serve(parts)
+    orders = stack.upstreams["orders"][0].url
+    gw = start_gateway(
+        routes=[
+            Route(name="orders", prefix="/orders", instances=[orders]),
+            Route(name="users", prefix="/users", instances=[both.url], timeout_s=2, retries=0),
+            Route(name="catalog", prefix="/products", instances=[both.url], timeout_s=2, retries=0),
+        ]
+    )
+    body = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"}).json()
+    assert body["degraded"] is False, body["missing"]
+    assert body["user"]["name"] == body["products"][0]["name"] == "met"
