@@ -1,0 +1,1 @@
+"""A real-time chat server: rooms, presence, history, heartbeats and a pub/sub backplane."""

@@ -1,0 +1,125 @@
+"""The WebSocket endpoint: handshake authentication, then three tasks per connection.
+
+    reader     receives frames, enforces size, hands them to the hub
+    writer     drains this connection's outbox onto the socket (connection.py)
+    heartbeat  pings on an interval, drops the client when it goes silent
+
+Whichever ends first (client gone, server decision, error) ends the other two, and the
+`finally` below always runs the same cleanup: presence is never left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from fastapi import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected
+
+from .connection import (
+    INTERNAL_ERROR,
+    POLICY_VIOLATION,
+    TOO_BIG,
+    Connection,
+)
+from .hub import Hub
+from .protocol import Ping, Welcome
+from .ratelimit import TokenBucket
+from .settings import Settings
+from .tokens import TokenError, read_token
+
+log = logging.getLogger(__name__)
+
+
+async def chat_socket(
+    websocket: WebSocket, token: str | None, hub: Hub, settings: Settings
+) -> None:
+    # Accept first, then refuse with 1008: a browser never sees the HTTP status of a rejected
+    # handshake (only "1006, abnormal"), but it does see a close code and reason.
+    await websocket.accept()
+    try:
+        user = read_token(token, settings.secret)
+    except TokenError as exc:
+        await websocket.close(code=POLICY_VIOLATION, reason=str(exc))
+        return
+
+    bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
+    conn = Connection(websocket, user, settings.send_queue, bucket)
+    await hub.connect(conn)
+    conn.send(Welcome(user=user, heartbeat=settings.heartbeat_interval).model_dump_json())
+    log.info("%r connected", conn)
+
+    tasks = [
+        asyncio.create_task(read_loop(conn, hub, settings.max_frame_bytes)),
+        asyncio.create_task(conn.write_loop()),
+        asyncio.create_task(
+            heartbeat(conn, settings.heartbeat_interval, settings.heartbeat_timeout)
+        ),
+        asyncio.create_task(conn.closing.wait()),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        try:
+            # asyncio.wait, not gather: it never raises for the children, and if *we* are being
+            # cancelled it re-raises our own cancellation untouched (gather would mint a new one).
+            await asyncio.wait(tasks)
+        finally:
+            _note_crash(conn, [t.exception() for t in tasks if t.done() and not t.cancelled()])
+            reason = conn.close_reason or "disconnect"
+            await hub.disconnect(conn, reason)
+            log.info("%r disconnected: %s", conn, reason)
+    if conn.close_code is not None:
+        await _close(websocket, conn.close_code, conn.close_reason, settings.close_timeout)
+
+
+async def read_loop(conn: Connection, hub: Hub, max_bytes: int) -> None:
+    """Receive until the client leaves; returns normally on a client-side close."""
+    websocket = conn.websocket
+    while True:
+        event = await websocket.receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        conn.last_seen = time.monotonic()  # any frame proves the client is alive
+        text = event.get("text")
+        if text is None:
+            conn.send_error("bad_frame", "binary frames are not part of this protocol")
+            continue
+        # The server (uvicorn ws_max_size) already refuses huge frames before buffering them;
+        # this check keeps the rule the same under any ASGI server and in tests.
+        if len(text) > max_bytes or len(text.encode()) > max_bytes:
+            conn.request_close(TOO_BIG, f"frame larger than {max_bytes} bytes")
+            return
+        await hub.handle(conn, text)
+
+
+async def heartbeat(conn: Connection, interval: float, silence_limit: float) -> None:
+    """Application-level ping: visible to the browser client, which cannot see protocol pings."""
+    while True:
+        await asyncio.sleep(interval)
+        silent = time.monotonic() - conn.last_seen
+        if silent > silence_limit:
+            conn.request_close(INTERNAL_ERROR, "heartbeat timeout")
+            return
+        conn.send(Ping().model_dump_json())
+
+
+def _note_crash(conn: Connection, outcomes: list[BaseException | None]) -> None:
+    """A bug in a task must not vanish: log it and close with 1011."""
+    for outcome in outcomes:
+        if outcome is None or isinstance(
+            outcome, (WebSocketDisconnect, WebSocketDisconnected, OSError)
+        ):
+            continue
+        log.error("%r crashed", conn, exc_info=outcome)
+        conn.request_close(INTERNAL_ERROR, "internal error")
+
+
+async def _close(websocket: WebSocket, code: int, reason: str, grace: float) -> None:
+    # A slow client's socket may not accept even the close frame; don't wait for it forever.
+    with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+        await asyncio.wait_for(websocket.close(code=code, reason=reason), grace)

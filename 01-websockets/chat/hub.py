@@ -1,0 +1,155 @@
+"""The connection manager (observer pattern): connections subscribe to rooms, and every frame
+published to a room is pushed to the connections subscribed to it on this instance."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from .backplane import Backplane, Kind, member, users_of
+from .connection import Connection
+from .protocol import (
+    Direct,
+    History,
+    Join,
+    Leave,
+    Message,
+    Pong,
+    Presence,
+    Say,
+    Whisper,
+    parse_client_frame,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, backplane: Backplane, max_rooms: int) -> None:
+        self.backplane = backplane
+        self.max_rooms = max_rooms
+        # Local subscriptions only: which sockets *this* instance must write to.
+        self.rooms: defaultdict[str, set[Connection]] = defaultdict(set)
+        self.users: defaultdict[str, set[Connection]] = defaultdict(set)
+        self.connections: set[Connection] = set()
+        self.slow_disconnects = 0
+
+    async def start(self) -> None:
+        await self.backplane.start(self.deliver)
+
+    async def close(self) -> None:
+        await self.backplane.close()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def connect(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        self.users[conn.user].add(conn)
+        await self.backplane.set_online(conn.user, conn.id, True)
+
+    async def disconnect(self, conn: Connection, reason: str) -> None:
+        """Forget a connection and tell its rooms. Safe to call twice."""
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        _discard(self.users, conn.user, conn)
+        for room in sorted(conn.rooms):
+            await self._leave(conn, room, reason)
+        await self.backplane.set_online(conn.user, conn.id, False)
+        if conn.close_code == 1013:
+            self.slow_disconnects += 1
+
+    # --- inbound frames -----------------------------------------------------------------
+
+    async def handle(self, conn: Connection, text: str) -> None:
+        frame = parse_client_frame(text)
+        if isinstance(frame, Pong):
+            return  # liveness was already recorded when the frame arrived
+        if not conn.bucket.take():
+            # Refused, and the client is told which frame: nothing is dropped silently.
+            conn.send_error("rate_limited", f"too many frames; {frame.type!r} was not processed")
+            return
+        match frame:
+            case Join(room=room):
+                await self.join(conn, room)
+            case Leave(room=room):
+                if room not in conn.rooms:
+                    conn.send_error("not_in_room", f"you are not in {room!r}")
+                else:
+                    await self._leave(conn, room, "leave")
+            case Say(room=room, text=body):
+                await self.say(conn, room, body)
+            case Whisper(to=to, text=body):
+                await self.whisper(conn, to, body)
+            case error:
+                conn.send(error.model_dump_json())
+
+    async def join(self, conn: Connection, room: str) -> None:
+        if room in conn.rooms:
+            conn.send_error("already_joined", f"you are already in {room!r}")
+            return
+        if len(conn.rooms) >= self.max_rooms:
+            conn.send_error("too_many_rooms", f"leave a room first (limit {self.max_rooms})")
+            return
+        conn.rooms.add(room)
+        self.rooms[room].add(conn)
+        me = member(conn.user, conn.id)
+        members = await self.backplane.add_member(room, me)
+        users = users_of(members)
+        # The snapshot goes to the newcomer only, before the presence delta everyone gets.
+        past = [Message.model_validate_json(f) for f in await self.backplane.history(room)]
+        conn.send(History(room=room, users=users, messages=past).model_dump_json())
+        if not _other_tabs(members, conn.user, me):  # a second tab is not news to the room
+            presence = Presence(room=room, count=len(users), joined=conn.user)
+            await self.backplane.publish("room", room, presence.model_dump_json())
+
+    async def _leave(self, conn: Connection, room: str, reason: str) -> None:
+        conn.rooms.discard(room)
+        _discard(self.rooms, room, conn)
+        me = member(conn.user, conn.id)
+        members = await self.backplane.remove_member(room, me)
+        if not _other_tabs(members, conn.user, me):  # still here in another tab: no change
+            count = len(users_of(members))
+            presence = Presence(room=room, count=count, left=conn.user, reason=reason)
+            await self.backplane.publish("room", room, presence.model_dump_json())
+
+    async def say(self, conn: Connection, room: str, text: str) -> None:
+        if room not in conn.rooms:
+            conn.send_error("not_in_room", f"join {room!r} before writing to it")
+            return
+        # Serialised exactly once, here; every recipient on every instance gets this string.
+        frame = Message(room=room, user=conn.user, text=text).model_dump_json()
+        await self.backplane.append_history(room, frame)
+        await self.backplane.publish("room", room, frame)
+
+    async def whisper(self, conn: Connection, to: str, text: str) -> None:
+        if not await self.backplane.is_online(to):
+            conn.send_error("user_offline", f"{to!r} is not connected; message not delivered")
+            return
+        frame = Direct(user=conn.user, to=to, text=text).model_dump_json()
+        await self.backplane.publish("user", to, frame)
+        if to != conn.user:
+            # The sender's other tabs see the conversation too.
+            await self.backplane.publish("user", conn.user, frame)
+
+    # --- outbound fan-out ---------------------------------------------------------------
+
+    def deliver(self, kind: Kind, target: str, frame: str) -> None:
+        """Called by the backplane for every published frame. Never awaits a client."""
+        targets = self.rooms.get(target) if kind == "room" else self.users.get(target)
+        # Plain synchronous loop: put_nowait per socket, so 1,000 recipients cost 1,000 cheap
+        # appends and a client that stopped reading cannot stall it.
+        for conn in targets or ():
+            conn.send(frame)
+
+
+def _discard(index: defaultdict[str, set[Connection]], key: str, conn: Connection) -> None:
+    conns = index.get(key)
+    if conns is not None:
+        conns.discard(conn)
+        if not conns:
+            del index[key]
+
+
+def _other_tabs(members: list[str], user: str, me: str) -> bool:
+    return any(m != me and m.split("|", 1)[0] == user for m in members)

@@ -1,0 +1,117 @@
+"""The scale-out backplane: Redis pub/sub carries frames between instances, Redis sets and
+lists hold presence and history so every instance sees the same room."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .backplane import Deliver, Kind, decode, encode
+
+log = logging.getLogger(__name__)
+
+
+class RedisBackplane:
+    name = "redis"
+
+    def __init__(self, url: str, namespace: str, history_size: int) -> None:
+        self.url = url
+        self.ns = namespace
+        self.history_size = history_size
+        self.channel = f"{namespace}:events"
+        self._client = redis.Redis.from_url(url, decode_responses=True)
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def start(self, deliver: Deliver) -> None:
+        await self._client.ping()  # fail at startup, not on the first chat message
+        self._listener = asyncio.create_task(self._listen(deliver), name="redis-listener")
+        # Frames published before SUBSCRIBE is acknowledged would be lost for this instance.
+        await asyncio.wait_for(self._subscribed.wait(), timeout=5)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._client.aclose()
+
+    async def _listen(self, deliver: Deliver) -> None:
+        backoff = 0.1
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self._subscribed.set()
+                backoff = 0.1
+                async for message in pubsub.listen():
+                    self._dispatch(deliver, message["data"])
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                # Pub/sub is at-most-once: frames published while we are away are gone.
+                # Say so loudly instead of pretending nothing happened.
+                log.error("lost Redis subscription (%s); reconnecting in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _dispatch(self, deliver: Deliver, data: str) -> None:
+        try:
+            kind, target, frame = decode(data)
+        except ValueError:
+            log.error("dropped malformed envelope from %s: %.80r", self.channel, data)
+            return
+        try:
+            deliver(kind, target, frame)
+        except Exception:
+            # A bug in delivery must not kill the listener (and with it every room).
+            log.exception("delivery of a %s frame to %r failed", kind, target)
+
+    async def publish(self, kind: Kind, target: str, frame: str) -> None:
+        await self._client.publish(self.channel, encode(kind, target, frame))
+
+    def _room_key(self, room: str) -> str:
+        return f"{self.ns}:room:{room}"
+
+    async def add_member(self, room: str, member: str) -> list[str]:
+        # MULTI/EXEC so the member list we return includes exactly our own change.
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._room_key(room), member)
+            pipe.smembers(self._room_key(room))
+            _, members = await pipe.execute()
+        return list(members)
+
+    async def remove_member(self, room: str, member: str) -> list[str]:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.srem(self._room_key(room), member)
+            pipe.smembers(self._room_key(room))
+            _, members = await pipe.execute()
+        return list(members)
+
+    async def set_online(self, user: str, conn_id: str, online: bool) -> None:
+        key = f"{self.ns}:online:{user}"
+        if online:
+            await self._client.sadd(key, conn_id)
+        else:
+            await self._client.srem(key, conn_id)
+
+    async def is_online(self, user: str) -> bool:
+        return bool(await self._client.scard(f"{self.ns}:online:{user}"))
+
+    async def append_history(self, room: str, frame: str) -> None:
+        if self.history_size == 0:
+            return
+        key = f"{self.ns}:history:{room}"
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, frame)
+            pipe.ltrim(key, -self.history_size, -1)
+            await pipe.execute()
+
+    async def history(self, room: str) -> list[str]:
+        return list(await self._client.lrange(f"{self.ns}:history:{room}", 0, -1))

@@ -1,0 +1,45 @@
+"""Every knob of the chat server, read once from the environment (or a `.env` file)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# 32 bytes is the minimum HMAC-SHA256 key length PyJWT accepts without a warning.
+DEV_SECRET = "dev-only-secret-change-me-in-production!"
+
+
+class Settings(BaseSettings):
+    """Lesson-specific variables carry a CHAT_ prefix; REDIS_URL is the name every lesson shares."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAT_", env_file=".env", extra="ignore")
+
+    # Unset means the in-memory broker: one process, nothing to install.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url")
+    )
+    # Prefix of every Redis key and channel, so two deployments (or two test runs) never mix.
+    namespace: str = Field(default="chat", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+    secret: str = Field(default=DEV_SECRET, min_length=32)
+    token_ttl: float = Field(default=3600.0, gt=0, description="seconds a session token lives")
+
+    heartbeat_interval: float = Field(default=10.0, gt=0)
+    heartbeat_timeout: float = Field(default=30.0, gt=0)
+
+    # Frames waiting for one slow client before it is cut off (close code 1013).
+    send_queue: int = Field(default=256, ge=1)
+    # How long a server-initiated close waits for the client before giving up on it.
+    close_timeout: float = Field(default=5.0, gt=0)
+    # Largest inbound frame in bytes; bigger ones close the connection with 1009.
+    max_frame_bytes: int = Field(default=16_384, ge=256)
+
+    # Token bucket per connection: sustained rate and burst size for inbound frames.
+    rate_per_second: float = Field(default=5.0, gt=0)
+    rate_burst: int = Field(default=10, ge=1)
+
+    history_size: int = Field(default=50, ge=0)
+    max_rooms: int = Field(default=10, ge=1, description="rooms one connection may join")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)

@@ -1,0 +1,153 @@
+"""Real uvicorn servers and the `websockets` client: lifecycle, heartbeat, slow consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx2
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from chat.client import ChatClient, fetch_token, ws_url
+from chat.protocol import Message, Presence, ServerFrame
+from tests.conftest import MakeSettings, Serve
+
+
+def left(user: str, reason: str | None = None) -> object:
+    def match(frame: ServerFrame) -> bool:
+        return isinstance(frame, Presence) and frame.left == user and reason in (None, frame.reason)
+
+    return match
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait for a condition with a deadline, polling briefly (never a fixed sleep)."""
+    async with asyncio.timeout(within):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def health(url: str) -> dict[str, int | str]:
+    async with httpx2.AsyncClient(base_url=url) as http:
+        return dict((await http.get("/health")).json())
+
+
+async def wait_for_connections(url: str, count: int) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            if (await health(url))["connections"] == count:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_client_close_removes_presence_and_the_connection(server_url: str) -> None:
+    ann = await ChatClient.connect(server_url, "ann")
+    bob = await ChatClient.connect(server_url, "bob")
+    for client in (ann, bob):
+        await client.send(type="join", room="lobby")
+    await ann.expect(lambda f: isinstance(f, Presence) and f.joined == "bob")
+
+    await bob.close()  # a clean close from the client side (code 1000)
+    frame = await ann.expect(left("bob"))  # type: ignore[arg-type]
+    assert isinstance(frame, Presence)
+    assert (frame.count, frame.reason) == (1, "disconnect")
+    await wait_for_connections(server_url, 1)
+    await ann.close()
+    await wait_for_connections(server_url, 0)
+
+
+async def test_server_shutdown_closes_clients_with_1012(
+    serve: Serve, make_settings: MakeSettings
+) -> None:
+    async with serve(make_settings()) as url:
+        ann = await ChatClient.connect(url, "ann")
+    # Leaving the block stopped uvicorn, which tells clients "service restart".
+    assert await ann.closed() == 1012
+    await ann.close()
+
+
+async def test_silent_client_is_dropped_by_the_heartbeat(
+    serve: Serve, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(heartbeat_interval=0.05, heartbeat_timeout=0.3)
+    async with serve(settings) as url:
+        watcher = await ChatClient.connect(url, "watcher")
+        ghost = await ChatClient.connect(url, "ghost", answer_pings=False)
+        for client in (watcher, ghost):
+            await client.send(type="join", room="lobby")
+        frame = await watcher.expect(left("ghost"))  # type: ignore[arg-type]
+        assert isinstance(frame, Presence)
+        assert (frame.count, frame.reason) == (1, "heartbeat timeout")
+        assert await ghost.closed() == 1011
+        # The watcher answers pings, so it is still connected and served.
+        await watcher.send(type="message", room="lobby", text="still here")
+        await watcher.expect(lambda f: isinstance(f, Message) and f.text == "still here")
+        await wait_for_connections(url, 1)
+        for client in (watcher, ghost):
+            await client.close()
+
+
+async def test_oversize_frame_is_refused_by_the_server_with_1009(
+    serve: Serve, make_settings: MakeSettings
+) -> None:
+    async with serve(make_settings(max_frame_bytes=1024)) as url:
+        ann = await ChatClient.connect(url, "ann")
+        await ann.ws.send("x" * 5000)
+        assert await ann.closed() == 1009
+        await ann.close()
+
+
+async def stalled_socket(url: str, name: str) -> object:
+    """A client that reads nothing: tiny kernel receive buffer, tiny library queue."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, port))
+    sock.setblocking(False)
+    token = await fetch_token(url, name)
+    return await connect(ws_url(url, token), sock=sock, max_queue=1, compression=None)
+
+
+async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
+    serve: Serve, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(send_queue=16, close_timeout=5.0)
+    async with serve(settings) as url:
+        fast = [await ChatClient.connect(url, n) for n in ("ann", "bob")]
+        slow = await stalled_socket(url, "slow")
+        for client in fast:
+            await client.send(type="join", room="lobby")
+        await slow.send('{"type":"join","room":"lobby"}')  # type: ignore[attr-defined]
+        await fast[0].expect(lambda f: isinstance(f, Presence) and f.joined == "slow")
+
+        # Keep talking until the server gives up on the client that does not read.
+        sent: list[str] = []
+        payload = "y" * 1500
+        while not any(left("slow")(f) for f in fast[0].received) and len(sent) < 2000:  # type: ignore[operator]
+            text = f"{len(sent)} {payload}"
+            await fast[0].send(type="message", room="lobby", text=text)
+            await fast[0].expect(lambda f, t=text: isinstance(f, Message) and f.text == t)
+            sent.append(text)
+
+        # The readers got every message, in order, while "slow" never read a byte.
+        for client in fast:
+            await until(lambda c=client: any(left("slow", "slow consumer")(f) for f in c.received))  # type: ignore[operator]
+            got = [f.text for f in client.received if isinstance(f, Message)]
+            assert got == sent
+        assert (await health(url))["slow_disconnects"] == 1
+
+        # When "slow" finally reads, it finds its backlog and then the reason it was cut off.
+        try:
+            async with asyncio.timeout(10):
+                async for _ in slow:  # type: ignore[attr-defined]
+                    pass
+        except ConnectionClosed:
+            pass
+        assert slow.close_code == 1013  # type: ignore[attr-defined]
+        for client in fast:
+            await client.close()

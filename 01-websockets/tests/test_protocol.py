@@ -1,0 +1,128 @@
+"""Unit tier: the protocol, tokens, rate limiter and memory backplane, no sockets."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from chat.backplane import decode, encode, users_of
+from chat.memory import MemoryBackplane
+from chat.protocol import SERVER_FRAME, Error, Join, Message, Say, Whisper, parse_client_frame
+from chat.ratelimit import TokenBucket
+from chat.tokens import TokenError, issue_token, read_token
+
+SECRET = "s" * 32
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"type":"join","room":"lobby"}', Join(type="join", room="lobby")),
+        ('{"type":"message","room":"a-1","text":"hi"}', Say(type="message", room="a-1", text="hi")),
+        ('{"type":"direct","to":"Bob_2","text":"x"}', Whisper(type="direct", to="Bob_2", text="x")),
+    ],
+)
+def test_valid_frames_parse_to_their_model(raw: str, expected: object) -> None:
+    assert parse_client_frame(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{not json", "bad_json"),
+        ('{"type":"shout","room":"x"}', "unknown_type"),
+        ('{"room":"x"}', "unknown_type"),
+        ('{"type":"join","room":"Has Spaces"}', "invalid"),
+        ('{"type":"message","room":"x","text":""}', "invalid"),
+        ('{"type":"join","room":"x","extra":1}', "invalid"),
+        ("[1, 2]", "invalid"),
+    ],
+)
+def test_bad_frames_become_error_frames(raw: str, code: str) -> None:
+    result = parse_client_frame(raw)
+    assert isinstance(result, Error)
+    assert result.code == code
+    assert result.detail
+
+
+def test_invalid_field_error_names_the_field() -> None:
+    result = parse_client_frame('{"type":"message","room":"x","text":""}')
+    assert isinstance(result, Error)
+    assert result.detail.startswith("text:")
+
+
+def test_server_frames_round_trip_through_the_union() -> None:
+    original = Message(room="lobby", user="ann", text="hello")
+    parsed = SERVER_FRAME.validate_json(original.model_dump_json())
+    assert parsed == original
+    assert len(parsed.id) == 32
+
+
+def test_token_round_trip() -> None:
+    assert read_token(issue_token("ann", SECRET, ttl=60), SECRET) == "ann"
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (None, "missing token"),
+        ("", "missing token"),
+        ("not-a-jwt", "invalid token"),
+        (issue_token("ann", "t" * 32, ttl=60), "invalid token"),  # signed with another key
+        (issue_token("ann", SECRET, ttl=60, now=time.time() - 120), "token expired"),
+        (jwt.encode({"sub": "ann", "aud": "chat"}, SECRET, algorithm="HS256"), "invalid token"),
+        (
+            jwt.encode({"sub": "ann", "aud": "chat", "exp": 2**40}, None, algorithm="none"),
+            "invalid token",
+        ),
+    ],
+)
+def test_bad_tokens_are_refused_with_a_reason(token: str | None, message: str) -> None:
+    with pytest.raises(TokenError, match=message):
+        read_token(token, SECRET)
+
+
+def test_token_bucket_allows_a_burst_then_refills_at_the_rate() -> None:
+    now = [100.0]
+    bucket = TokenBucket(rate=2.0, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] += 0.5  # half a second at 2/s buys exactly one frame
+    assert [bucket.take(), bucket.take()] == [True, False]
+    now[0] += 60  # a long pause refills only up to the burst
+    assert sum(bucket.take() for _ in range(10)) == 3
+
+
+def test_envelope_carries_the_frame_untouched() -> None:
+    frame = '{"type":"message","text":"line one\\nline two: yes"}'
+    assert decode(encode("room", "lobby", frame)) == ("room", "lobby", frame)
+    with pytest.raises(ValueError):
+        decode("topic:x\n{}")
+
+
+def test_users_of_counts_each_user_once_across_tabs() -> None:
+    assert users_of({"bob|1", "ann|2", "bob|3"}) == ["ann", "bob"]
+
+
+async def test_memory_backplane_presence_history_and_delivery() -> None:
+    delivered: list[tuple[str, str, str]] = []
+    backplane = MemoryBackplane(history_size=2)
+    await backplane.start(lambda kind, target, frame: delivered.append((kind, target, frame)))
+
+    assert await backplane.add_member("lobby", "ann|1") == ["ann|1"]
+    assert sorted(await backplane.add_member("lobby", "bob|2")) == ["ann|1", "bob|2"]
+    assert await backplane.remove_member("lobby", "ann|1") == ["bob|2"]
+    assert await backplane.remove_member("lobby", "bob|2") == []
+
+    for n in range(3):
+        await backplane.append_history("lobby", f"m{n}")
+    assert await backplane.history("lobby") == ["m1", "m2"]  # bounded: oldest dropped
+
+    await backplane.set_online("ann", "1", True)
+    assert await backplane.is_online("ann")
+    await backplane.set_online("ann", "1", False)
+    assert not await backplane.is_online("ann")
+
+    await backplane.publish("user", "bob", "{}")
+    assert delivered == [("user", "bob", "{}")]

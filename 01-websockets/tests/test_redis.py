@@ -1,0 +1,81 @@
+"""Scale-out: two real instances sharing rooms through Redis pub/sub."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import redis.asyncio as aredis
+
+from chat.client import ChatClient
+from chat.protocol import Direct, History, Message, Presence
+from tests.conftest import MakeSettings, Serve
+
+pytestmark = pytest.mark.redis
+
+
+async def test_clients_on_two_instances_share_rooms_presence_and_history(
+    serve: Serve, make_settings: MakeSettings, redis_url: str, namespace: str
+) -> None:
+    settings = make_settings(redis_url=redis_url, namespace=namespace)
+    async with serve(settings) as url_a, serve(settings) as url_b:
+        assert url_a != url_b
+        ann = await ChatClient.connect(url_a, "ann")
+        bob = await ChatClient.connect(url_b, "bob")
+        await ann.send(type="join", room="lobby")
+        await ann.expect(lambda f: isinstance(f, Presence) and f.joined == "ann")
+        await bob.send(type="join", room="lobby")
+        # Presence is global: bob, on B, sees ann who is connected to A, and vice versa.
+        snapshot = await bob.expect(lambda f: isinstance(f, History))
+        assert isinstance(snapshot, History) and snapshot.users == ["ann", "bob"]
+        for client in (ann, bob):
+            frame = await client.expect(lambda f: isinstance(f, Presence) and f.joined == "bob")
+            assert isinstance(frame, Presence) and frame.count == 2
+
+        await ann.send(type="message", room="lobby", text="hello from A")
+        got = await bob.expect(lambda f: isinstance(f, Message))
+        assert isinstance(got, Message) and (got.user, got.text) == ("ann", "hello from A")
+
+        await bob.send(type="direct", to="ann", text="psst from B")
+        whisper = await ann.expect(lambda f: isinstance(f, Direct))
+        assert isinstance(whisper, Direct) and (whisper.user, whisper.text) == (
+            "bob",
+            "psst from B",
+        )
+
+        # A newcomer on B gets the history written by A.
+        cat = await ChatClient.connect(url_b, "cat")
+        await cat.send(type="join", room="lobby")
+        history = await cat.expect(lambda f: isinstance(f, History))
+        assert isinstance(history, History)
+        assert [m.text for m in history.messages] == ["hello from A"]
+
+        await bob.close()
+        frame = await ann.expect(lambda f: isinstance(f, Presence) and f.left == "bob")
+        assert isinstance(frame, Presence) and frame.count == 2
+        for client in (ann, cat):
+            await client.close()
+
+
+async def test_a_malformed_envelope_is_logged_and_the_listener_keeps_going(
+    serve: Serve,
+    make_settings: MakeSettings,
+    redis_url: str,
+    namespace: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = make_settings(redis_url=redis_url, namespace=namespace)
+    async with serve(settings) as url:
+        ann = await ChatClient.connect(url, "ann")
+        await ann.send(type="join", room="lobby")
+        await ann.expect(lambda f: isinstance(f, Presence))
+        publisher = aredis.Redis.from_url(redis_url)
+        try:
+            with caplog.at_level(logging.ERROR, logger="chat.redis_backplane"):
+                await publisher.publish(f"{namespace}:events", "garbage without a header")
+                await ann.send(type="message", room="lobby", text="after the garbage")
+                await ann.expect(lambda f: isinstance(f, Message) and f.text == "after the garbage")
+        finally:
+            await publisher.aclose()
+        assert "dropped malformed envelope" in caplog.text
+        await ann.close()
