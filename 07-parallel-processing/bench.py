@@ -1,0 +1,241 @@
+"""Measure when threads help, when processes help, and what pools and copies cost.
+
+    python bench.py           # full run (~2-3 min on 2 cores), writes docs/speedup.png
+    python bench.py --quick   # small sizes, well under a minute, no plot
+
+Every section prints a Markdown table of medians and ratios measured in this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from parallel import amdahl
+from parallel.corpus import write_corpus
+from parallel.counter import KINDS, count
+from parallel.executors import make_executor
+from parallel.iojobs import run_io
+from parallel.kernel import count_primes, split
+from parallel.measure import cores_obtained, interleaved, ratio, table
+from parallel.runtime import START_METHODS, cpu_count, machine_header, mp_context
+from parallel.settings import Settings
+from parallel.shm import shared_array, whole_sum_pickled, whole_sum_shared
+from parallel.wordcount import count_file
+
+DOCS = Path(__file__).resolve().parent / "docs"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    repeat: int
+    prime_limit: int  # CPU kernel: primes below this, cut into 64 tasks
+    corpus_mb: float  # map-reduce job
+    tiny_tasks: int  # chunksize section: this many tasks of 10 numbers each
+    array_mb: int  # pickling vs shared memory
+    increments: int  # shared counter, per process (the Manager gets 1/50 of it: it is that slow)
+    io_calls: int
+    io_latency: float
+
+
+FULL = Sizes(3, 600_000, 32, 20_000, 100, 100_000, 100, 0.01)
+QUICK = Sizes(1, 120_000, 4, 4_000, 8, 20_000, 40, 0.005)
+
+
+def on_pool(executor: Executor, fn: object, tasks: list[object]) -> list[object]:
+    return list(executor.map(fn, tasks))  # type: ignore[arg-type]
+
+
+def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
+    """CPU kernel: serial vs threads vs processes for 1 .. 2 x cores workers (warm pools)."""
+    tasks = split(s.prime_limit, 64)
+    counts = range(1, 2 * cores + 1)
+    with ExitStack() as stack:
+        runs: dict[str, Callable[[], object]] = {"serial": lambda: [count_primes(t) for t in tasks]}
+        for strategy in ("threads", "processes"):
+            for n in counts:
+                ex = stack.enter_context(make_executor(strategy, n))  # type: ignore[arg-type]
+                runs[f"{strategy} {n}"] = partial(on_pool, ex, count_primes, tasks)
+        measured = interleaved(runs, s.repeat)
+        with make_executor("processes", cores) as ex:
+            obtained = cores_obtained(ex, count_primes, tasks)
+    serial = measured["serial"]
+    times = {
+        "serial": {1: serial},
+        "threads": {n: measured[f"threads {n}"] for n in counts},
+        "processes": {n: measured[f"processes {n}"] for n in counts},
+    }
+    p = amdahl.fit({n: serial / t for n, t in times["processes"].items() if n <= cores})
+    rows = []
+    for n in counts:
+        th, pr = times["threads"][n], times["processes"][n]
+        ideal, fit = f"{min(n, cores)}x", f"{amdahl.predicted(p, min(n, cores)):.2f}x"
+        rows.append([n, th, pr, ratio(serial, th), ratio(serial, pr), ideal, fit])
+    limit = f"{s.prime_limit:,}"
+    print(f"\n### CPU-bound kernel (primes below {limit}, 64 tasks): serial {serial:.3f} s")
+    heads = ["workers", "threads s", "processes s", "threads speedup", "processes speedup"]
+    print(table([*heads, "ideal", "Amdahl fit"], rows))
+    top = amdahl.ceiling(p)
+    print(f"Amdahl fit: parallel fraction p = {p:.3f}, ceiling with unlimited cores: "
+          f"{'unbounded' if top > 1000 else f'{top:.1f}x'}")  # fmt: skip
+    print(f"CPU actually obtained by {cores} busy workers: {obtained:.2f} of {cores} cores "
+          "(worker CPU seconds / wall seconds; the rest went to other processes)")  # fmt: skip
+    return times
+
+
+def map_reduce(s: Sizes, cores: int, var_dir: Path) -> None:
+    shards = write_corpus(var_dir, s.corpus_mb)
+    with make_executor("threads", cores) as th, make_executor("processes", cores) as pr:
+        runs: dict[str, Callable[[], object]] = {
+            "serial": lambda: [count_file(p) for p in shards],
+            "threads": partial(on_pool, th, count_file, shards),
+            "processes": partial(on_pool, pr, count_file, shards),
+        }
+        t = interleaved(runs, s.repeat)
+    rows = [
+        [name, 1 if name == "serial" else cores, t[name], ratio(t["serial"], t[name])] for name in t
+    ]
+    print(f"\n### Map-reduce word count ({s.corpus_mb:g} MB, {len(shards)} shards)")
+    print(table(["strategy", "workers", "median s", "speedup"], rows))
+
+
+def pool_cost(s: Sizes, cores: int) -> None:
+    """Start a pool, run one task per worker, shut it down: the fixed cost of a pool."""
+
+    def start_and_stop(method: str) -> None:
+        with make_executor("processes", cores, mp_context(method)) as ex:
+            list(ex.map(count_primes, [(0, 10)] * cores))
+
+    runs = {m: partial(start_and_stop, m) for m in START_METHODS}
+    times = interleaved(runs, max(3, s.repeat))
+    rows = [[m, t * 1000, ratio(t, times["fork"])] for m, t in times.items()]
+    print(f"\n### What a pool of {cores} costs to start and stop, by start method")
+    print(table(["start method", "ms", "vs fork"], rows))
+
+
+def chunksizes(s: Sizes, cores: int) -> None:
+    tasks = split(s.tiny_tasks * 10, s.tiny_tasks)
+    with mp_context().Pool(cores) as pool:
+
+        def run(chunksize: int) -> int:
+            return sum(pool.imap_unordered(count_primes, tasks, chunksize))
+
+        t = interleaved({str(c): partial(run, c) for c in (1, 8, 64, 512)}, s.repeat)
+    rows = [[c, t[c], ratio(t["1"], t[c])] for c in t]
+    print(f"\n### Pool.imap_unordered over {s.tiny_tasks:,} tiny tasks: chunksize")
+    print(table(["chunksize", "median s", "speedup vs 1"], rows))
+
+
+def transfer(s: Sizes) -> None:
+    arr = np.random.default_rng(1).random(s.array_mb * 1024 * 1024 // 8)
+
+    with make_executor("processes", 1) as ex, shared_array(arr) as resident:
+
+        def via_shm() -> float:
+            with shared_array(arr) as spec:
+                return ex.submit(whole_sum_shared, spec).result()
+
+        t = interleaved(
+            {
+                "pickle": lambda: ex.submit(whole_sum_pickled, arr).result(),
+                "copy in": via_shm,
+                "attach": lambda: ex.submit(whole_sum_shared, resident).result(),
+            },
+            s.repeat,
+        )
+    rows = [
+        ["pickle through the pool's pipe", t["pickle"], "1.00x"],
+        ["shared_memory, copy in + attach", t["copy in"], ratio(t["pickle"], t["copy in"])],
+        ["shared_memory, already there: attach", t["attach"], ratio(t["pickle"], t["attach"])],
+    ]
+    print(f"\n### Handing a {s.array_mb} MB float64 array to a worker (worker sums it)")
+    print(table(["how", "median s", "speedup vs pickle"], rows))
+
+
+def counters(s: Sizes, cores: int) -> None:
+    """One run each (the Manager is too slow for repeats), all processes started together."""
+    rows = []
+    for kind in KINDS:
+        n = s.increments // 50 if kind == "manager" else s.increments
+        exact = cores * n
+        started = time.perf_counter()
+        final = count(kind, cores, n)
+        took = time.perf_counter() - started
+        rows.append([kind, f"{cores} x {n:,}", final, exact - final, took, f"{exact / took:,.0f}"])
+    print(f"\n### Shared counter: {cores} processes adding 1 at a time to one number")
+    print(table(["counter", "increments", "final", "lost", "s", "increments/s"], rows))
+
+
+def io_bound(s: Sizes, cores: int) -> dict[str, float]:
+    """Threads and asyncio get 32 slots; processes get 2 per core - each one is an interpreter."""
+    slots = {"serial": 1, "threads": 32, "processes": 2 * cores, "asyncio": 32}
+    runs = {st: partial(run_io, st, s.io_calls, s.io_latency, n) for st, n in slots.items()}
+    times = interleaved(runs, s.repeat)
+    rows = [[st, slots[st], t, ratio(times["serial"], t)] for st, t in times.items()]
+    wait_ms = s.io_latency * 1000
+    print(f"\n### I/O-bound: {s.io_calls} calls x {wait_ms:g} ms wait (pool start included)")
+    print(table(["strategy", "concurrency", "median s", "speedup"], rows))
+    return times
+
+
+def plot(times: dict[str, dict[int, float]], io: dict[str, float], cores: int) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    serial = times["serial"][1]
+    ns = sorted(times["processes"])
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, style in (("processes", "o-"), ("threads", "s-")):
+        ax.plot(ns, [serial / times[name][n] for n in ns], style, label=name)
+    ax.plot(ns, [min(n, cores) for n in ns], "k--", label=f"ideal ({cores} cores)")
+    p = amdahl.fit({n: serial / times["processes"][n] for n in ns if n <= cores})
+    ax.plot(ns, [amdahl.predicted(p, min(n, cores)) for n in ns], ":", label=f"Amdahl p={p:.2f}")
+    ax.set(xlabel="workers", ylabel="speedup vs serial", title="CPU-bound kernel", xticks=ns)
+    ax.legend()
+    bx.bar(list(io), [io["serial"] / t for t in io.values()], color="tab:green")
+    bx.set(ylabel="speedup vs serial", title="I/O-bound calls", yscale="log")
+    fig.suptitle(machine_header(), fontsize=8)
+    fig.tight_layout()
+    DOCS.mkdir(exist_ok=True)
+    out = DOCS / "speedup.png"
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
+    args = parser.parse_args(argv)
+    s, cores = (QUICK if args.quick else FULL), cpu_count()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # sections as they finish
+    print(f"## Measured on: {machine_header()}")
+    print(f"mode: {'quick' if args.quick else 'full'}, median of {s.repeat}, start method "
+          f"{mp_context().get_start_method()} unless noted")  # fmt: skip
+    times = scaling(s, cores)
+    map_reduce(s, cores, Settings().var_dir)
+    pool_cost(s, cores)
+    chunksizes(s, cores)
+    transfer(s)
+    counters(s, cores)
+    io = io_bound(s, cores)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"\nload average at the end: {load}")
+    if not args.quick:
+        print(f"\nplot: {plot(times, io, cores).relative_to(Path.cwd())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Count the words of a generated corpus serially, then in parallel, and compare.
+
+    python main.py                      # 32 MB corpus, one worker per core, process pool
+    python main.py --workers 4 --size 64
+    python main.py --strategy pipeline  # hand-built producer/worker pipeline instead of a pool
+    python main.py --strategy threads   # same job on threads: watch the speedup vanish
+
+Ctrl-C during the parallel run stops the workers cleanly and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from parallel.corpus import write_corpus
+from parallel.executors import run_map
+from parallel.pipeline import run_pipeline
+from parallel.progress import bar
+from parallel.runtime import cpu_count, default_start_method, machine_header, mp_context
+from parallel.settings import Settings
+from parallel.wordcount import count_file, merge
+
+log = logging.getLogger("main")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else None
+    if value is None or not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return value
+
+
+def size_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1024:
+        raise argparse.ArgumentTypeError(f"expected megabytes in (0, 1024], got {text!r}")
+    return value
+
+
+def parse_args(argv: list[str], settings: Settings) -> argparse.Namespace:
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=settings.workers or cpu_count(),
+        help="parallel workers (default: PARALLEL_WORKERS or one per core)",
+    )
+    parser.add_argument(
+        "--size",
+        type=size_mb,
+        default=settings.size_mb,
+        help="corpus size in MB (default: PARALLEL_SIZE_MB = %(default)s)",
+    )
+    parser.add_argument(
+        "--strategy", choices=("processes", "pipeline", "threads"), default="processes"
+    )
+    parser.add_argument(
+        "--start-method",
+        choices=("fork", "spawn", "forkserver"),
+        default=settings.start_method or default_start_method(),
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return parser.parse_args(argv)
+
+
+def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> Counter[str]:
+    """The parallel run; KeyboardInterrupt escapes only after every worker has exited."""
+    ctx = mp_context(args.start_method)
+    label = f"{args.strategy} x{args.workers}"
+    with bar(label, len(shards), show) as advance:
+        if args.strategy == "pipeline":
+            result = run_pipeline(
+                count_file, shards, workers=args.workers, context=ctx, on_result=advance
+            )
+            if result.interrupted:
+                done = len(result.results) + len(result.failed)
+                raise KeyboardInterrupt(f"{done} of {len(shards)} shards counted")
+            if result.failed:  # nothing lost silently: name the shard and show its traceback
+                index, tb = next(iter(result.failed.items()))
+                raise RuntimeError(f"shard {shards[index].name} failed in a worker:\n{tb}")
+            return merge(result.results.values())
+        counts = run_map(
+            count_file,
+            shards,
+            strategy=args.strategy,
+            workers=args.workers,
+            context=ctx,
+            on_result=advance,
+        )
+        return merge(counts)
+
+
+def run(args: argparse.Namespace, settings: Settings, out: Console) -> int:
+    show = not args.no_progress
+    out.print(f"machine: {machine_header()}")
+    out.print(f"job: word count over {args.size:g} MB, {args.strategy} with {args.workers} workers")
+    out.print(f"start method: {args.start_method}")
+    started = time.perf_counter()
+    shards = write_corpus(settings.var_dir, args.size, settings.seed, settings.shard_kb)
+    out.print(f"corpus: {len(shards)} shards ready in {time.perf_counter() - started:.2f} s")
+
+    started = time.perf_counter()
+    with bar("serial", len(shards), show) as advance:
+        serial = merge(_counted(shards, advance))
+    serial_s = time.perf_counter() - started
+    out.print(f"serial:   {serial_s:6.2f} s")
+
+    out.print(f"parallel: starting {args.workers} workers", highlight=False)
+    started = time.perf_counter()
+    parallel = count_parallel(args, shards, show)
+    parallel_s = time.perf_counter() - started
+    out.print(f"parallel: {parallel_s:6.2f} s")
+
+    same = serial == parallel
+    top = ", ".join(f"{w}={n}" for w, n in serial.most_common(5))
+    out.print(f"words: {serial.total()} total, {len(serial)} distinct; top: {top}")
+    out.print(f"results identical: {'yes' if same else 'NO'}")
+    out.print(
+        f"speedup: {serial_s / parallel_s:.2f}x with {args.workers} workers "
+        f"(ideal on this machine: {min(args.workers, cpu_count())}x)"
+    )
+    return 0 if same else 1
+
+
+def _counted(shards: list[Path], advance: Callable[[], None]) -> list[Counter[str]]:
+    """The serial baseline: the same map step, one shard after another."""
+    out = []
+    for shard in shards:
+        out.append(count_file(shard))
+        advance()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = f"PARALLEL_{str(err['loc'][0]).upper()}"
+        print(f"main.py: error: setting {name}: {err['msg']}", file=sys.stderr)
+        return 2
+    args = parse_args(sys.argv[1:] if argv is None else argv, settings)
+    try:
+        return run(args, settings, Console(highlight=False, soft_wrap=True))
+    except KeyboardInterrupt as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"interrupted{detail}: workers stopped, none left running", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, RuntimeError) as exc:
+        # A shard that cannot be read or counted. From a process pool the worker's traceback is
+        # chained as __cause__: print that, it points at the failing line inside the worker.
+        print(f"main.py: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if type(exc.__cause__).__name__.endswith("RemoteTraceback"):
+            print(str(exc.__cause__).strip(), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

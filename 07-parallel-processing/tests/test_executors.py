@@ -1,0 +1,65 @@
+"""Pools: failures travel back with their traceback, pending work can be cancelled."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from parallel.executors import first_match, make_executor, run_map
+from parallel.kernel import count_primes
+
+
+def test_worker_exception_reaches_the_caller_with_the_workers_traceback() -> None:
+    tasks = [(0, 100), (500, 400), (100, 200)]  # the middle task is invalid
+    with pytest.raises(ValueError, match=r"bad range \(500, 400\)") as info:
+        run_map(count_primes, tasks, strategy="processes", workers=2)
+    # concurrent.futures chains the worker's formatted traceback as __cause__: it names the
+    # function and the line that raised *in the worker process*.
+    remote = str(info.value.__cause__)
+    assert "Traceback" in remote
+    assert "count_primes" in remote
+    assert 'raise ValueError(f"bad range' in remote
+
+
+def test_thread_exception_keeps_its_own_traceback() -> None:
+    with pytest.raises(ValueError) as info:
+        run_map(count_primes, [(9, 3)], strategy="threads", workers=1)
+    assert any(entry.name == "count_primes" for entry in info.traceback)
+
+
+def test_a_lambda_cannot_be_sent_to_a_process() -> None:
+    # spawn/forkserver workers import the function by its qualified name; a lambda has none.
+    with pytest.raises((pickle.PicklingError, AttributeError), match="pickle"):
+        run_map(lambda n: n, [1], strategy="processes", workers=1)
+
+
+def test_zero_workers_is_rejected() -> None:
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        make_executor("threads", 0)
+
+
+def test_first_match_cancels_tasks_that_have_not_started() -> None:
+    release = threading.Event()
+    ran: list[int] = []
+
+    def task(i: int) -> int:
+        ran.append(i)
+        if i > 0:  # every task after the first blocks until the test releases it
+            release.wait(timeout=10)
+        return i
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found, cancelled = first_match(pool, task, list(range(10)), accept=lambda r: r == 0)
+        release.set()
+    assert found == 0
+    # One worker: task 1 may already be running when the match arrives; 2..9 never start.
+    assert cancelled >= 8
+    assert len(ran) + cancelled == 10
+
+
+def test_first_match_returns_none_when_nothing_matches() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert first_match(pool, count_primes, [(0, 10), (10, 20)], lambda r: r > 99) == (None, 0)

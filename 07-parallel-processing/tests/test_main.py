@@ -1,0 +1,109 @@
+"""main.py end to end, as a learner runs it: output, bad input, and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import LESSON, wait_until
+
+
+def _env(var_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLEL_")}
+    return env | {"PARALLEL_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1"} | extra
+
+
+def _main(args: list[str], var_dir: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", "--no-progress", *args],
+        cwd=LESSON,
+        env=_env(var_dir, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("strategy", ["processes", "pipeline", "threads"])
+def test_main_counts_serially_and_in_parallel_and_compares(tmp_path: Path, strategy: str) -> None:
+    done = _main(["--size", "0.25", "--strategy", strategy], tmp_path, PARALLEL_SHARD_KB="16")
+    assert done.returncode == 0, done.stderr
+    assert "corpus: 16 shards" in done.stdout
+    assert "results identical: yes" in done.stdout
+    assert "speedup:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--workers", "0"], {}, "argument --workers: expected a whole number"),
+        (["--workers", "many"], {}, "argument --workers: expected a whole number"),
+        (["--size", "-3"], {}, "argument --size: expected megabytes"),
+        (["--strategy", "gpu"], {}, "argument --strategy: invalid choice"),
+        ([], {"PARALLEL_WORKERS": "x"}, "setting PARALLEL_WORKERS"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    done = _main(args, tmp_path, **env)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_corrupt_shard_is_reported_by_name_and_exits_1(tmp_path: Path) -> None:
+    assert _main(["--size", "0.0625"], tmp_path, PARALLEL_SHARD_KB="16").returncode == 0
+    shard = next(tmp_path.rglob("shard-00002.txt"))
+    shard.write_bytes(b"\xff\xfe not utf-8")  # one bad file in an otherwise good corpus
+    done = _main(["--size", "0.0625"], tmp_path, PARALLEL_SHARD_KB="16")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "main.py: error: ValueError: shard-00002.txt is not UTF-8 text "
+        "(byte 0: invalid start byte)\n"
+    )
+    assert "results identical" not in done.stdout
+
+
+@pytest.mark.parametrize("strategy", ["processes", "pipeline"])
+def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
+    tmp_path_factory: pytest.TempPathFactory, strategy: str
+) -> None:
+    # Given a run big enough to be interrupted mid-way (the corpus is shared by both cases)
+    var_dir = tmp_path_factory.getbasetemp() / "ctrl-c-corpus"
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "--no-progress", "--size", "8", "--strategy", strategy],
+        cwd=LESSON,
+        env=_env(var_dir, PARALLEL_SHARD_KB="8", PARALLEL_WORKERS="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a shell job
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("parallel: starting"):
+                break
+        parent = psutil.Process(proc.pid)
+        # When its workers are busy (the forkserver and resource tracker are children too)
+        assert wait_until(lambda: len(parent.children(recursive=True)) >= 3, 20)
+        family = parent.children(recursive=True)
+        # Ctrl-C in a terminal signals the whole foreground process group
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, f"not interrupted in time? stdout={out!r} stderr={err!r}"
+    assert "interrupted" in err and "Traceback" not in err
+    assert err.count("\n") == 1, err
+    # Then no worker, forkserver or tracker outlives the program
+    assert wait_until(lambda: not any(p.is_running() for p in family), 10), family

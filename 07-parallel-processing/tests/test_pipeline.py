@@ -1,0 +1,65 @@
+"""The hand-built pipeline: nothing lost, failures reported, Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+
+import pytest
+
+from parallel.kernel import count_primes, split
+from parallel.pipeline import WorkerCrashed, run_pipeline
+
+
+def test_every_item_comes_back_exactly_once() -> None:
+    tasks = split(20_000, 40)
+    result = run_pipeline(count_primes, tasks, workers=3, queue_size=2)  # tiny queue: back-pressure
+    assert result.submitted == 40
+    assert sorted(result.results) == list(range(40))
+    assert sum(result.results.values()) == 2262  # pi(20 000)
+    assert not result.failed and not result.interrupted
+
+
+def test_a_failing_item_is_reported_with_its_traceback_and_the_rest_still_run() -> None:
+    tasks = [(0, 100), (7, 3), (100, 200)]
+    result = run_pipeline(count_primes, tasks, workers=2)
+    assert result.results == {0: 25, 2: 21}
+    assert list(result.failed) == [1]
+    assert "ValueError: bad range (7, 3)" in result.failed[1]
+    assert "count_primes" in result.failed[1]
+
+
+def test_an_iterator_of_items_works_and_is_consumed_lazily() -> None:
+    result = run_pipeline(count_primes, iter(split(1000, 10)), workers=2)
+    assert sum(result.results.values()) == 168  # pi(1000)
+
+
+def test_sigint_stops_cleanly_and_accounts_for_every_item() -> None:
+    tasks = split(400_000, 400)
+    seen: list[int] = []
+
+    def interrupt_after_three() -> None:
+        seen.append(1)
+        if len(seen) == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered to this process
+
+    result = run_pipeline(
+        count_primes, tasks, workers=2, queue_size=2, on_result=interrupt_after_three
+    )
+    assert result.interrupted
+    assert 3 <= result.submitted < len(tasks)  # the producer stopped early
+    assert len(result.results) + len(result.failed) == result.submitted  # nothing lost
+    assert mp.active_children() == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for_forever() -> None:
+    # os._exit kills the worker without a goodbye message, as the OOM killer would.
+    with pytest.raises(WorkerCrashed, match="worker-0 died"):
+        run_pipeline(os._exit, [3], workers=1)
+
+
+def test_zero_workers_is_rejected() -> None:
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        run_pipeline(count_primes, [(0, 1)], workers=0)
