@@ -2,6 +2,7 @@
 
 python main.py              serve the API (SQLite by default), print its URL and docs page
 python main.py report       run the whole suite with coverage; HTML under var/coverage-html
+                            (options after `report` go to pytest: report -n 2 -x)
 python main.py mutate       mutation-test orders/domain.py with mutmut; summary in var/
 """
 
@@ -43,6 +44,10 @@ asyncio_default_fixture_loop_scope = "function"
 markers = ["unit", "integration", "e2e", "slow", "postgres", "exercise"]
 addopts = "-m 'not exercise'"
 """
+
+
+class MutationRunFailed(Exception):
+    """mutmut itself failed (not a surviving mutant: a broken run)."""
 
 
 class ServiceDown(Exception):
@@ -110,7 +115,10 @@ def mutate(max_children: int) -> int:
                 [sys.executable, "-m", "mutmut", *args], cwd=work, capture_output=True, text=True
             )
             if done.returncode != 0:
-                raise RuntimeError(f"mutmut {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+                (VAR_DIR / "mutmut.log").write_text(done.stdout + done.stderr)
+                raise MutationRunFailed(
+                    f"mutmut {args[0]} failed (exit {done.returncode}); output: var/mutmut.log"
+                )
             return done.stdout
 
         print("mutmut: generating and testing mutants of orders/domain.py ...", flush=True)
@@ -133,16 +141,22 @@ def mutate(max_children: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", help="interface to serve on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to serve on; 0 picks a free one")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve the API (the default)")
-    report_cmd = sub.add_parser("report", help="run the suite with coverage, HTML into var/")
-    report_cmd.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest args")
+    sub.add_parser(
+        "report", help="run the suite with coverage, HTML into var/ (extra args go to pytest)"
+    )
     mutate_cmd = sub.add_parser("mutate", help="mutation-test orders/domain.py with mutmut")
     mutate_cmd.add_argument("--max-children", type=int, default=2, help="parallel workers")
-    args = parser.parse_args(argv)
+    # Unknown options are allowed only for `report`, which hands them to pytest.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "report":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     try:
         settings = Settings()
@@ -153,9 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "report":
-        return report(args.pytest_args)
+        return report(extra)
     if args.command == "mutate":
-        return mutate(args.max_children)
+        try:
+            return mutate(args.max_children)
+        except MutationRunFailed as exc:
+            print(exc, file=sys.stderr)
+            return 1
     overrides = {"host": args.host, "port": args.port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if not 0 <= settings.port <= 65535:

@@ -22,14 +22,12 @@ from hypothesis import HealthCheck, settings
 # Deadlines off: this suite shares a 2-core machine and a slow example is not a bug.
 # "ci" adds derandomize, so CI explores the same examples every run: green stays green,
 # and a red run reproduces. Locally, "dev" keeps exploring new examples.
-settings.register_profile("dev", deadline=None, max_examples=100)
+# too_slow off: generating examples on a loaded machine is slow, and that is not a bug either.
 settings.register_profile(
-    "ci",
-    deadline=None,
-    max_examples=200,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", parent=settings.get_profile("dev"), max_examples=200, derandomize=True, print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 

@@ -41,6 +41,8 @@ def create_database(server_url: str) -> str:
 
 def drop_database(server_url: str, url: str) -> None:
     name = make_url(url).database
+    if not name:
+        raise ValueError(f"no database name in {url}")
     with psycopg.connect(_conninfo(server_url), autocommit=True) as conn:
         # FORCE: a connection leaked by a failed test must not keep the database alive.
         conn.execute(

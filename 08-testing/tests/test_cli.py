@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,9 @@ def test_serve_prints_its_url_answers_and_stops_cleanly(tmp_path: Path) -> None:
     with subprocess.Popen(
         command, cwd=LESSON, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     ) as server:
+        # If the server never prints, kill it: readline() then returns "" instead of hanging.
+        watchdog = threading.Timer(60, server.kill)
+        watchdog.start()
         try:
             assert server.stdout is not None
             # readline() returns as soon as the server prints its URL: a condition, no sleep.
@@ -64,6 +68,7 @@ def test_serve_prints_its_url_answers_and_stops_cleanly(tmp_path: Path) -> None:
             server.send_signal(signal.SIGINT)  # what Ctrl-C sends
             assert server.wait(timeout=15) == 0
         finally:
+            watchdog.cancel()
             # Stopped by the test even when an assertion above failed.
             if server.poll() is None:
                 server.kill()

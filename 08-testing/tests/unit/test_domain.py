@@ -114,9 +114,10 @@ def test_a_coupon_outside_1_to_50_percent_cannot_exist(percent: int) -> None:
         coupon(percent)
 
 
-@pytest.mark.parametrize("percent", [1, 50], ids=["min", "max"])
-def test_coupon_percent_bounds_are_inclusive(percent: int) -> None:
-    assert coupon(percent).percent_off == percent
+@pytest.mark.parametrize(("percent", "off"), [(1, 1_00), (50, 50_00)], ids=["min", "max"])
+def test_coupon_percent_bounds_are_inclusive(percent: int, off: int) -> None:
+    quote = price_order([LineItem("A", 1, 100_00)], coupon(percent), NOW)
+    assert quote.discount_cents == off
 
 
 def test_an_empty_order_is_rejected() -> None:

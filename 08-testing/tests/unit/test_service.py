@@ -98,6 +98,7 @@ async def test_a_declined_payment_is_recorded_and_the_stock_released(
     with pytest.raises(PaymentDeclined) as caught:
         await service.place_order(request(("BOOK", 2)))
 
+    assert caught.value.order_id is not None
     order = repo.committed[caught.value.order_id]
     assert (order.status, order.failure_reason) == (OrderStatus.PAYMENT_FAILED, "card declined")
     assert repo.products["BOOK"].stock == 2
@@ -118,6 +119,7 @@ async def test_an_unfinished_payment_keeps_the_order_pending_and_can_be_retried(
     with pytest.raises(type(failure)) as caught:
         await service.place_order(request(("BOOK", 1)))
     order_id = caught.value.order_id
+    assert order_id is not None
     assert repo.committed[order_id].status is OrderStatus.PENDING_PAYMENT
     assert repo.products["BOOK"].stock == 1  # still held for this order
 
