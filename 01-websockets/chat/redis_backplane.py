@@ -114,4 +114,5 @@ class RedisBackplane:
             await pipe.execute()
 
     async def history(self, room: str) -> list[str]:
-        return list(await self._client.lrange(f"{self.ns}:history:{room}", 0, -1))
+        frames = await self._client.lrange(f"{self.ns}:history:{room}", 0, -1)
+        return [f if isinstance(f, str) else f.decode() for f in frames]

@@ -78,13 +78,14 @@ def make_settings() -> MakeSettings:
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
+            "_env_file": None,  # a learner's .env must not change what the tests run
             "redis_url": None,
             "port": 0,
             "rate_per_second": 1000.0,
             "rate_burst": 1000,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return Settings(**values)
 
     return make
 

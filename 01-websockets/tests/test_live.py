@@ -8,19 +8,28 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx2
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from chat.client import ChatClient, fetch_token, ws_url
+from chat.client import ChatClient, Predicate, fetch_token, ws_url
 from chat.protocol import Message, Presence, ServerFrame
 from tests.conftest import MakeSettings, Serve
 
 
-def left(user: str, reason: str | None = None) -> object:
+def left(user: str, reason: str | None = None) -> Predicate:
     def match(frame: ServerFrame) -> bool:
         return isinstance(frame, Presence) and frame.left == user and reason in (None, frame.reason)
 
     return match
+
+
+def said(text: str) -> Predicate:
+    return lambda frame: isinstance(frame, Message) and frame.text == text
+
+
+def saw(client: ChatClient, predicate: Predicate) -> Callable[[], bool]:
+    """A condition: `client` has received a frame matching `predicate`."""
+    return lambda: any(predicate(f) for f in client.received)
 
 
 async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
@@ -53,7 +62,7 @@ async def test_client_close_removes_presence_and_the_connection(server_url: str)
     await ann.expect(lambda f: isinstance(f, Presence) and f.joined == "bob")
 
     await bob.close()  # a clean close from the client side (code 1000)
-    frame = await ann.expect(left("bob"))  # type: ignore[arg-type]
+    frame = await ann.expect(left("bob"))
     assert isinstance(frame, Presence)
     assert (frame.count, frame.reason) == (1, "disconnect")
     await wait_for_connections(server_url, 1)
@@ -80,7 +89,7 @@ async def test_silent_client_is_dropped_by_the_heartbeat(
         ghost = await ChatClient.connect(url, "ghost", answer_pings=False)
         for client in (watcher, ghost):
             await client.send(type="join", room="lobby")
-        frame = await watcher.expect(left("ghost"))  # type: ignore[arg-type]
+        frame = await watcher.expect(left("ghost"))
         assert isinstance(frame, Presence)
         assert (frame.count, frame.reason) == (1, "heartbeat timeout")
         assert await ghost.closed() == 1011
@@ -102,7 +111,7 @@ async def test_oversize_frame_is_refused_by_the_server_with_1009(
         await ann.close()
 
 
-async def stalled_socket(url: str, name: str) -> object:
+async def stalled_socket(url: str, name: str) -> ClientConnection:
     """A client that reads nothing: tiny kernel receive buffer, tiny library queue."""
     host, port = urlsplit(url).hostname, urlsplit(url).port
     sock = socket.socket()
@@ -122,21 +131,21 @@ async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
         slow = await stalled_socket(url, "slow")
         for client in fast:
             await client.send(type="join", room="lobby")
-        await slow.send('{"type":"join","room":"lobby"}')  # type: ignore[attr-defined]
+        await slow.send('{"type":"join","room":"lobby"}')
         await fast[0].expect(lambda f: isinstance(f, Presence) and f.joined == "slow")
 
         # Keep talking until the server gives up on the client that does not read.
         sent: list[str] = []
         payload = "y" * 1500
-        while not any(left("slow")(f) for f in fast[0].received) and len(sent) < 2000:  # type: ignore[operator]
+        while not saw(fast[0], left("slow"))() and len(sent) < 2000:
             text = f"{len(sent)} {payload}"
             await fast[0].send(type="message", room="lobby", text=text)
-            await fast[0].expect(lambda f, t=text: isinstance(f, Message) and f.text == t)
+            await fast[0].expect(said(text))
             sent.append(text)
 
         # The readers got every message, in order, while "slow" never read a byte.
         for client in fast:
-            await until(lambda c=client: any(left("slow", "slow consumer")(f) for f in c.received))  # type: ignore[operator]
+            await until(saw(client, left("slow", "slow consumer")))
             got = [f.text for f in client.received if isinstance(f, Message)]
             assert got == sent
         assert (await health(url))["slow_disconnects"] == 1
@@ -144,10 +153,10 @@ async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
         # When "slow" finally reads, it finds its backlog and then the reason it was cut off.
         try:
             async with asyncio.timeout(10):
-                async for _ in slow:  # type: ignore[attr-defined]
+                async for _ in slow:
                     pass
         except ConnectionClosed:
             pass
-        assert slow.close_code == 1013  # type: ignore[attr-defined]
+        assert slow.close_code == 1013
         for client in fast:
             await client.close()
