@@ -12,12 +12,13 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,8 @@ FULL = Sizes(3, 600_000, 32, 20_000, 100, 100_000, 100, 0.01)
 QUICK = Sizes(1, 120_000, 4, 4_000, 8, 20_000, 40, 0.005)
 
 
-def on_pool(executor: Executor, fn: object, tasks: list[object]) -> list[object]:
-    return list(executor.map(fn, tasks))  # type: ignore[arg-type]
+def on_pool(executor: Executor, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+    return list(executor.map(fn, tasks))
 
 
 def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
@@ -64,7 +65,7 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
         runs: dict[str, Callable[[], object]] = {"serial": lambda: [count_primes(t) for t in tasks]}
         for strategy in ("threads", "processes"):
             for n in counts:
-                ex = stack.enter_context(make_executor(strategy, n))  # type: ignore[arg-type]
+                ex = stack.enter_context(make_executor(strategy, n))
                 runs[f"{strategy} {n}"] = partial(on_pool, ex, count_primes, tasks)
         measured = interleaved(runs, s.repeat)
         with make_executor("processes", cores) as ex:
@@ -117,7 +118,7 @@ def pool_cost(s: Sizes, cores: int) -> None:
             list(ex.map(count_primes, [(0, 10)] * cores))
 
     runs = {m: partial(start_and_stop, m) for m in START_METHODS}
-    times = interleaved(runs, max(3, s.repeat))
+    times = interleaved(runs, max(2, s.repeat))
     rows = [[m, t * 1000, ratio(t, times["fork"])] for m, t in times.items()]
     print(f"\n### What a pool of {cores} costs to start and stop, by start method")
     print(table(["start method", "ms", "vs fork"], rows))

@@ -93,7 +93,7 @@ def run_pipeline(
     tasks: Queue[Any] = ctx.Queue(maxsize=queue_size or 2 * workers)
     results: Queue[Any] = ctx.Queue()
     procs: list[BaseProcess] = [
-        ctx.Process(target=_worker, args=(fn, tasks, results), name=f"worker-{i}")
+        ctx.Process(target=_worker, args=(fn, tasks, results), name=f"worker-{i}")  # type: ignore[attr-defined]
         for i in range(workers)
     ]
     producer = _Producer(items, tasks, workers)

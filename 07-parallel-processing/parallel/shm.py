@@ -45,13 +45,20 @@ def _open(name: str) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name)
 
 
+def _buf(shm: shared_memory.SharedMemory) -> memoryview:
+    buf = shm.buf
+    if buf is None:  # only after close(): a bug in the caller, not a runtime condition
+        raise RuntimeError(f"shared memory {shm.name} is already closed")
+    return buf
+
+
 @contextmanager
 def shared_array(source: np.ndarray) -> Iterator[ArraySpec]:
     """Copy `source` into a new shared segment; yield its spec; always unlink it on exit."""
     name = f"{PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     shm = shared_memory.SharedMemory(name=name, create=True, size=max(1, source.nbytes))
     try:
-        _fill(shm.buf, source)
+        _fill(_buf(shm), source)
         yield ArraySpec(name, tuple(source.shape), source.dtype.str)
     finally:
         shm.close()
@@ -69,7 +76,7 @@ def snapshot(spec: ArraySpec) -> np.ndarray:
     """A private copy of the shared array as it is now (what the workers wrote is in it)."""
     shm = _open(spec.name)
     try:
-        return _copy(shm.buf, spec)
+        return _copy(_buf(shm), spec)
     finally:
         shm.close()
 
@@ -100,7 +107,7 @@ def attach_worker(spec: ArraySpec) -> None:
 def slice_sum(bounds: tuple[int, int]) -> float:
     """Task: sum rows [lo, hi) of the array this worker attached to in ``attach_worker``."""
     spec: ArraySpec = _attached["spec"]
-    arr: np.ndarray = np.ndarray(spec.shape, dtype=spec.dtype, buffer=_attached["shm"].buf)
+    arr: np.ndarray = np.ndarray(spec.shape, dtype=spec.dtype, buffer=_buf(_attached["shm"]))
     lo, hi = bounds
     return float(arr[lo:hi].sum())
 
@@ -108,7 +115,7 @@ def slice_sum(bounds: tuple[int, int]) -> float:
 def negate_slice(bounds: tuple[int, int]) -> int:
     """Task: negate rows [lo, hi) in place. The parent sees it: there is one array, not copies."""
     spec: ArraySpec = _attached["spec"]
-    arr: np.ndarray = np.ndarray(spec.shape, dtype=spec.dtype, buffer=_attached["shm"].buf)
+    arr: np.ndarray = np.ndarray(spec.shape, dtype=spec.dtype, buffer=_buf(_attached["shm"]))
     lo, hi = bounds
     np.negative(arr[lo:hi], out=arr[lo:hi])  # slices never overlap: no lock needed
     return hi - lo
@@ -118,7 +125,7 @@ def whole_sum_shared(spec: ArraySpec) -> float:
     """Task: attach, sum everything, detach. The per-call cost of the shared path."""
     shm = _open(spec.name)
     try:
-        return _sum(shm.buf, spec)
+        return _sum(_buf(shm), spec)
     finally:
         shm.close()
 
