@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 
@@ -86,11 +87,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             try:
                 serve(stack, settings, args.host, args.port)
+            except BrokenPipeError:
+                raise
             except OSError as exc:
                 print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
                 return 1
     except KeyboardInterrupt:
         print("stopping")
+    except BrokenPipeError:
+        # Output piped into `head` and the reader left: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         stack.stop()
     return 0

@@ -52,6 +52,8 @@ def run_tour(stack: Stack, redis_url: str | None, say: Say) -> None:
     gateway = start_gateway(stack, demo_settings(stack, redis_url))
     key = {"X-API-Key": "demo-key"}
     with httpx.Client(base_url=gateway.url, headers=key, timeout=5.0) as http:
+        limiter = expect(http.get("/ready"), 200).json()["limiter"]
+        say(f"0. Gateway ready at {gateway.url}, rate limits kept in {limiter}")
         say("1. Routing and round-robin: /products has two catalog instances")
         for _ in range(4):
             r = expect(http.get("/products/1"), 200)

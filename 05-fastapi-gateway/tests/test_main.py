@@ -28,6 +28,7 @@ def test_demo_runs_the_tour_and_exits_0() -> None:
     result = run_main("demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert "rate limits kept in memory" in out  # no REDIS_URL: the embedded default
     assert "call 4 -> 429" in out
     assert "GET /users/1 -> 503 upstream_unavailable" in out
     assert "composite -> degraded=True" in out
