@@ -74,16 +74,14 @@ MakeSettings = Callable[..., Settings]
 
 @pytest.fixture
 def make_settings() -> MakeSettings:
-    """Settings for a test: in-memory broker, free port, generous rate limit unless overridden."""
+    """Settings for a test: the documented defaults, whatever CHAT_* variables or a .env file
+    say, then a free port and a generous rate limit, then the test's own overrides."""
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "_env_file": None,  # a learner's .env must not change what the tests run
-            "redis_url": None,
-            "port": 0,
-            "rate_per_second": 1000.0,
-            "rate_burst": 1000,
+            name: field.default for name, field in Settings.model_fields.items()
         }
+        values.update(_env_file=None, port=0, rate_per_second=1000.0, rate_burst=1000)
         values.update(overrides)
         return Settings(**values)
 

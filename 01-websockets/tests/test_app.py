@@ -44,6 +44,7 @@ def test_index_serves_the_browser_client(client: TestClient) -> None:
         ("?token=forged.token.value", "invalid token"),
         (f"?token={issue_token('ann', 'x' * 32, 60)}", "invalid token"),
         (f"?token={issue_token('ann', DEV_SECRET, 60, now=time.time() - 7200)}", "token expired"),
+        (f"?token={issue_token('ann', DEV_SECRET, 60, now=time.time() - 7200)}x", "invalid token"),
     ],
 )
 def test_handshake_without_a_valid_token_closes_1008(
