@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from pydantic import ValidationError
@@ -22,8 +23,18 @@ from chat.settings import DEV_SECRET, Settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="WebSocket chat: rooms, presence, heartbeats.")
-    parser.add_argument("command", nargs="?", choices=("serve", "demo"), default="serve")
+    parser = argparse.ArgumentParser(
+        description="WebSocket chat: rooms, presence, heartbeats, slow consumers.",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("serve", "demo"),
+        default="serve",
+        help="serve (default): run the server; demo: a narrated run with simulated clients",
+    )
     parser.add_argument("--host", help="interface to listen on (default: CHAT_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: CHAT_PORT or 8000)")
     args = parser.parse_args(argv)
@@ -67,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "demo":
         logging.getLogger().setLevel(logging.WARNING)  # the demo narrates; keep logs quiet
-        return asyncio.run(run_demo(settings))
+        try:
+            return asyncio.run(run_demo(settings))
+        except BrokenPipeError:
+            # `python main.py demo | head` closed our stdout: stop quietly, as CLI tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
     try:
         sock = bind(settings.host, settings.port)
