@@ -119,11 +119,16 @@ def run(args: argparse.Namespace, settings: Settings, out: Console) -> int:
     shards = write_corpus(settings.var_dir, args.size, settings.seed, settings.shard_kb)
     out.print(f"corpus: {len(shards)} shards ready in {time.perf_counter() - started:.2f} s")
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with bar("serial", len(shards), show) as advance:
         serial = merge(_counted(shards, advance))
     serial_s = time.perf_counter() - started
-    out.print(f"serial:   {serial_s:6.2f} s")
+    # CPU seconds / wall seconds: the share of one core this process really got. Well under 1
+    # means other programs are using the cores, and no speedup can reach the ideal.
+    share = (time.process_time() - cpu_started) / serial_s
+    out.print(f"serial:   {serial_s:6.2f} s (this process got {share:.0%} of a core)")
+    if share < 0.9:
+        out.print("note: the machine is busy - other work is using the cores, expect less speedup")
 
     out.print(f"parallel: starting {args.workers} workers", highlight=False)
     started = time.perf_counter()
