@@ -24,7 +24,10 @@ class RedisBackplane:
         self.ns = namespace
         self.history_size = history_size
         self.channel = f"{namespace}:events"
-        self._client = redis.Redis.from_url(url, decode_responses=True)
+        # A client name makes our connections easy to find in CLIENT LIST (ops and tests).
+        self._client = redis.Redis.from_url(
+            url, decode_responses=True, client_name=f"{namespace}-backplane"
+        )
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 

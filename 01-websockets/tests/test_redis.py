@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -78,4 +79,36 @@ async def test_a_malformed_envelope_is_logged_and_the_listener_keeps_going(
         finally:
             await publisher.aclose()
         assert "dropped malformed envelope" in caplog.text
+        await ann.close()
+
+
+async def test_the_listener_resubscribes_after_its_redis_connection_is_killed(
+    serve: Serve, make_settings: MakeSettings, redis_url: str, namespace: str
+) -> None:
+    settings = make_settings(redis_url=redis_url, namespace=namespace)
+    async with serve(settings) as url:
+        ann = await ChatClient.connect(url, "ann")
+        await ann.send(type="join", room="lobby")
+        await ann.expect(lambda f: isinstance(f, Presence))
+        admin = aredis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            # Only our own subscriber connection: other work may share this Redis.
+            clients = await admin.client_list()
+            mine = [c for c in clients if c.get("name") == f"{namespace}-backplane"]
+            subscriber = [c for c in mine if "P" in c["flags"]]
+            assert len(subscriber) == 1
+            await admin.client_kill_filter(_id=subscriber[0]["id"])
+        finally:
+            await admin.aclose()
+
+        # Frames published before the listener is back are lost (pub/sub is at-most-once),
+        # so keep sending until one comes back through Redis.
+        async with asyncio.timeout(10):
+            for attempt in range(1000):
+                await ann.send(type="message", room="lobby", text=f"after the kill {attempt}")
+                try:
+                    await ann.expect(lambda f: isinstance(f, Message), within=0.5)
+                    break
+                except TimeoutError:
+                    continue
         await ann.close()
