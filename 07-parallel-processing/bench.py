@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,8 +28,10 @@ from parallel.corpus import write_corpus
 from parallel.counter import KINDS, count
 from parallel.executors import make_executor
 from parallel.iojobs import run_io
+from parallel.ipc import round_trips
 from parallel.kernel import count_primes, split
 from parallel.measure import cores_obtained, interleaved, ratio, table
+from parallel.plot import speedup_plot
 from parallel.runtime import START_METHODS, cpu_count, machine_header, mp_context
 from parallel.settings import Settings
 from parallel.shm import shared_array, whole_sum_pickled, whole_sum_shared
@@ -137,6 +140,20 @@ def chunksizes(s: Sizes, cores: int) -> None:
     print(table(["chunksize", "median s", "speedup vs 1"], rows))
 
 
+def ipc(s: Sizes) -> None:
+    """Round trip of one small message to another process and back."""
+    messages = [(i, "task") for i in range(s.tiny_tasks // 4)]
+    trips = {k: [round_trips(k, messages)[1] for _ in range(s.repeat)] for k in ("pipe", "queue")}
+    started = time.perf_counter()
+    for m in messages:
+        (lambda x: x)(m)
+    call = (time.perf_counter() - started) / len(messages)
+    rows = [[k, f"{statistics.median(v) * 1e6:.1f}", ratio(statistics.median(v), call)]
+            for k, v in trips.items()]  # fmt: skip
+    print(f"\n### One message to another process and back ({len(messages):,} round trips)")
+    print(table(["channel", "microseconds", "vs a function call"], rows))
+
+
 def transfer(s: Sizes) -> None:
     arr = np.random.default_rng(1).random(s.array_mb * 1024 * 1024 // 8)
 
@@ -189,32 +206,6 @@ def io_bound(s: Sizes, cores: int) -> dict[str, float]:
     return times
 
 
-def plot(times: dict[str, dict[int, float]], io: dict[str, float], cores: int) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed
-    import matplotlib.pyplot as plt
-
-    serial = times["serial"][1]
-    ns = sorted(times["processes"])
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, style in (("processes", "o-"), ("threads", "s-")):
-        ax.plot(ns, [serial / times[name][n] for n in ns], style, label=name)
-    ax.plot(ns, [min(n, cores) for n in ns], "k--", label=f"ideal ({cores} cores)")
-    p = amdahl.fit({n: serial / times["processes"][n] for n in ns if n <= cores})
-    ax.plot(ns, [amdahl.predicted(p, min(n, cores)) for n in ns], ":", label=f"Amdahl p={p:.2f}")
-    ax.set(xlabel="workers", ylabel="speedup vs serial", title="CPU-bound kernel", xticks=ns)
-    ax.legend()
-    bx.bar(list(io), [io["serial"] / t for t in io.values()], color="tab:green")
-    bx.set(ylabel="speedup vs serial", title="I/O-bound calls", yscale="log")
-    fig.suptitle(machine_header(), fontsize=8)
-    fig.tight_layout()
-    DOCS.mkdir(exist_ok=True)
-    out = DOCS / "speedup.png"
-    fig.savefig(out, dpi=110)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
@@ -228,13 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     map_reduce(s, cores, Settings().var_dir)
     pool_cost(s, cores)
     chunksizes(s, cores)
+    ipc(s)
     transfer(s)
     counters(s, cores)
     io = io_bound(s, cores)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload average at the end: {load}")
     if not args.quick:
-        print(f"\nplot: {plot(times, io, cores).relative_to(Path.cwd())}")
+        out = speedup_plot(times, io, cores, DOCS / "speedup.png")
+        print(f"\nplot: {out.relative_to(DOCS.parent)}")
     return 0
 
 

@@ -8,6 +8,7 @@ Modules, in the order the README walks through them:
 - ``kernel``    - a pure-CPU kernel (prime counting)
 - ``executors`` - one ``run_map`` for serial / threads / processes, cancellation, first match
 - ``pipeline``  - producer -> workers -> collector with bounded queues and poison pills
+- ``ipc``       - what one message through a Pipe or a Queue costs
 - ``counter``   - a racy shared counter, its ``Lock`` fix and the ``Manager`` alternative
 - ``shm``       - a NumPy array shared through ``multiprocessing.shared_memory``
 - ``iojobs``    - an I/O-bound job: serial vs threads vs processes vs asyncio
