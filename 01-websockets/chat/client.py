@@ -42,8 +42,9 @@ class ChatClient:
         self.user = user
         self.answer_pings = answer_pings
         self.on_frame = on_frame
-        self.received: list[ServerFrame] = []
-        self._inbox: asyncio.Queue[ServerFrame] = asyncio.Queue()
+        self.received: list[ServerFrame] = []  # everything, in order (pings excluded)
+        self._unclaimed: list[ServerFrame] = []  # not yet returned by expect()
+        self._arrived = asyncio.Event()
         self._reader = asyncio.create_task(self._read(), name=f"client-{user}")
 
     @classmethod
@@ -65,18 +66,26 @@ class ChatClient:
                 self.received.append(frame)
                 if self.on_frame is not None:
                     self.on_frame(self.user, frame)
-                self._inbox.put_nowait(frame)
+                self._unclaimed.append(frame)
+                self._arrived.set()
 
     async def send(self, **frame: Any) -> None:
         await self.ws.send(json.dumps(frame))
 
     async def expect(self, predicate: Predicate, within: float = 5.0) -> ServerFrame:
-        """Wait for the next frame matching `predicate`, skipping others (still in .received)."""
+        """Return the oldest unclaimed frame matching `predicate`, waiting for it if needed.
+
+        Frames that do not match stay available to later calls, so the order in which a caller
+        waits for things does not have to match the order in which they arrive."""
         async with asyncio.timeout(within):
             while True:
-                frame = await self._inbox.get()
-                if predicate(frame):
-                    return frame
+                for i, frame in enumerate(self._unclaimed):
+                    if predicate(frame):
+                        del self._unclaimed[i]
+                        return frame
+                # No await between the scan and clear(): nothing can arrive in between.
+                self._arrived.clear()
+                await self._arrived.wait()
 
     async def closed(self, within: float = 5.0) -> int | None:
         """Wait until the server closes the connection; return the close code it sent."""

@@ -1,0 +1,69 @@
+"""The command line as a learner uses it: run main.py and check what it printed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def run_main(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
+    environment.pop("REDIS_URL", None)
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=LESSON,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_runs_the_whole_story_and_exits_0() -> None:
+    result = run_main("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "bob    <- [general] alice: hi bob",
+        "carol  <- (direct) alice -> carol: psst, lunch?",
+        "dave   <- error bad_json: frame is not valid JSON",
+        "alice  <- [general] presence: ghost left (heartbeat timeout), 2 here",
+        "ghost  <- connection closed by the server, code 1011",
+        "demo finished",
+    ):
+        assert expected in out
+    # Rooms are isolated: nobody in #random heard #general.
+    assert "carol  <- [general]" not in out and "dave   <- [general]" not in out
+
+
+def test_bad_argument_exits_2_with_a_message() -> None:
+    result = run_main("--port", "70000")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("--port must be between 0 and 65535, got 70000")
+    )
+
+
+def test_missing_redis_is_one_line_naming_url_and_command() -> None:
+    result = run_main("demo", REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Redis not reachable at redis://127.0.0.1:1/0 - run: docker compose up -d redis"
+    )
+    assert result.stdout == ""
+
+
+def test_bad_setting_is_one_line() -> None:
+    result = run_main("demo", CHAT_SECRET="short")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "bad setting secret: String should have at least 32 characters"
+    ]
