@@ -10,6 +10,7 @@ from .backplane import Backplane, Kind, member, users_of
 from .connection import Connection
 from .protocol import (
     Direct,
+    Error,
     History,
     Join,
     Leave,
@@ -67,7 +68,8 @@ class Hub:
             return  # liveness was already recorded when the frame arrived
         if not conn.bucket.take():
             # Refused, and the client is told which frame: nothing is dropped silently.
-            conn.send_error("rate_limited", f"too many frames; {frame.type!r} was not processed")
+            what = "a malformed frame" if isinstance(frame, Error) else f"your {frame.type!r}"
+            conn.send_error("rate_limited", f"too many frames; {what} was not processed")
             return
         match frame:
             case Join(room=room):

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
+from chat.hub import Hub
 from chat.settings import DEV_SECRET
 from chat.tokens import issue_token
 from tests.conftest import Connect
@@ -153,3 +154,21 @@ def test_a_second_tab_of_the_same_user_is_not_a_presence_change(open_ws: Connect
     bob_tab2.send_json({"type": "leave", "room": "lobby"})
     presence = ann.receive_json()  # the first frame ann gets since bob's first join
     assert (presence["left"], presence["count"]) == ("bob", 1)
+
+
+def test_a_bug_while_handling_a_frame_is_logged_and_closes_only_that_socket_with_1011(
+    open_ws: Connect, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann, bob = open_ws("ann"), open_ws("bob")
+    join(ann, "lobby")
+
+    async def broken_say(*args: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(Hub, "say", broken_say)
+    ann.send_json({"type": "message", "room": "lobby", "text": "trigger"})
+    with pytest.raises(WebSocketDisconnect) as exc:
+        ann.receive_json()
+    assert (exc.value.code, exc.value.reason) == (1011, "internal error")
+    assert "crashed" in caplog.text and "boom" in caplog.text
+    assert join(bob, "lobby")["users"] == ["bob"]  # the server and other sockets carry on
