@@ -43,8 +43,9 @@ def int_between(low: int, high: int) -> type[int]:
 
 async def demo_fetch(settings: Settings) -> None:
     n, limit = settings.requests, settings.concurrency
-    print(f"Local slow server: every answer takes {settings.latency_ms} ms; {n} URLs.\n")
     with SlowServer(delay=settings.latency_ms / 1000) as server:
+        print(f"Local slow server at {server.url}: every answer takes {settings.latency_ms} ms.")
+        print(f"Fetching {n} URLs one by one, then {limit} at a time.\n", flush=True)
         urls = [f"{server.url}/item/{i}" for i in range(n)]
         async with client_for(max(n, limit)) as client:
             await client.get(f"{server.url}/warm-up?delay_ms=0")  # first connect is not the point
@@ -143,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(
         requests=args.requests, latency_ms=args.latency_ms, concurrency=args.concurrency
     )
-    asyncio.run(run(args.demo, settings))
+    try:
+        asyncio.run(run(args.demo, settings))
+    except KeyboardInterrupt:
+        # asyncio.run has already cancelled the tasks (their finally blocks ran, the client
+        # closed, the server process was stopped by its context manager): one line is enough.
+        print("main.py: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

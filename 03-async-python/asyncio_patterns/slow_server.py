@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import signal
 from multiprocessing.connection import Connection
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +46,10 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, de
 
 def _serve_forever(delay: float, host: str, port_out: Connection) -> None:
     """The child process: bind an ephemeral port, report it to the parent, serve until killed."""
+    # Ctrl-C reaches every process of the terminal's group. The parent owns this server's
+    # lifetime and terminates it on the way out, so the child ignores SIGINT instead of
+    # dying mid-answer with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     async def serve() -> None:
         server = await asyncio.start_server(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +56,27 @@ def test_a_bad_setting_in_the_environment_is_named(monkeypatch, capsys) -> None:
 
     assert main.main([]) == 2
     assert "ASYNC_CONCURRENCY" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_stops_cleanly_with_one_line_and_no_process_left() -> None:
+    # A real Ctrl-C: SIGINT to the whole process group, the lesson and its server child alike.
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "main.py", "-n", "3", "--latency-ms", "5000"],
+        cwd=LESSON, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = iter(proc.stdout.readline, "")
+        assert any("Fetching" in line for line in lines)  # the server is up, a fetch waits
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    assert proc.returncode == 130
+    assert err == "main.py: interrupted\n"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nobody is left in the group: the server child is gone too
