@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orders.catalog import seed_demo_data
 from orders.clock import Clock, SystemClock
@@ -100,10 +101,14 @@ async def pay_order(order_id: str, service: ServiceDep) -> OrderOut:
 
 
 def _error(
-    status: int, error: str, detail: str | list[dict[str, object]], order_id: str | None = None
+    status: int,
+    error: str,
+    detail: str | list[dict[str, object]],
+    order_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorOut(error=error, detail=detail, order_id=order_id)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -121,6 +126,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, PaymentUnavailable):
             return _error(503, "payment_unavailable", str(exc), order_id)
         return _error(502, "payment_error", str(exc), order_id)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown paths and wrong methods get the same shape as every other error.
+        error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # Keep the headers (a 405 must say which methods are allowed).
+        return _error(exc.status_code, error, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

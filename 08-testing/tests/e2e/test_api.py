@@ -101,7 +101,7 @@ async def test_a_body_that_is_not_json_is_a_422_not_a_500(client: httpx.AsyncCli
         (order_body(("MUG-01", 1), coupon="BIG20"), 422, "coupon_not_applicable"),
         (order_body(("KB-MECH", 4)), 409, "out_of_stock"),
     ],
-    ids=lambda v: v if isinstance(v, str) and "_" in v else None,
+    ids=["empty", "unknown-sku", "quantity-101", "unknown-coupon", "below-minimum", "no-stock"],
 )
 async def test_business_rule_violations_map_to_stable_errors(
     client: httpx.AsyncClient, body: dict[str, Any], status: int, error: str
@@ -109,6 +109,20 @@ async def test_business_rule_violations_map_to_stable_errors(
     response = await client.post("/orders", json=body)
     assert (response.status_code, response.json()["error"]) == (status, error)
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [("GET", "/nope", 404, "not_found"), ("DELETE", "/orders", 405, "method_not_allowed")],
+    ids=["unknown-path", "wrong-method"],
+)
+async def test_routing_errors_keep_the_error_shape(
+    client: httpx.AsyncClient, method: str, path: str, status: int, error: str
+) -> None:
+    response = await client.request(method, path)
+    assert (response.status_code, response.json()["error"]) == (status, error)
+    if status == 405:
+        assert response.headers["allow"] == "POST"
 
 
 async def test_an_unknown_order_is_a_404_with_the_error_shape(client: httpx.AsyncClient) -> None:
