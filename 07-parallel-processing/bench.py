@@ -32,7 +32,7 @@ from parallel.ipc import round_trips
 from parallel.kernel import count_primes, split
 from parallel.measure import cores_obtained, interleaved, ratio, table
 from parallel.plot import speedup_plot
-from parallel.runtime import START_METHODS, cpu_count, machine_header, mp_context
+from parallel.runtime import START_METHODS, cpu_count, idle_share, machine_header, mp_context
 from parallel.settings import Settings
 from parallel.shm import shared_array, whole_sum_pickled, whole_sum_shared
 from parallel.wordcount import count_file
@@ -213,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     s, cores = (QUICK if args.quick else FULL), cpu_count()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # sections as they finish
     print(f"## Measured on: {machine_header()}")
+    idle = idle_share()
+    idle_text = "n/a" if idle is None else f"{idle:.0%}"
+    print(f"idle CPU in the second before the run: {idle_text} of the machine")
     print(f"mode: {'quick' if args.quick else 'full'}, median of {s.repeat}, start method "
           f"{mp_context().get_start_method()} unless noted")  # fmt: skip
     times = scaling(s, cores)
