@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from shopdb import dataset, db, indexes, loading
-from shopdb.settings import Settings, database_name, libpq_url, masked
+from shopdb.settings import Settings, database_name, libpq_url, masked, settings_error
 from shopdb.tour import Tour
 
 SECTIONS = ("queries", "indexes", "jsonb", "bookings", "transactions", "tuning")
@@ -92,10 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = Settings()
-        libpq_url(settings.database_url)  # a bad scheme is a usage error, reported below
-    except (ValidationError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: bad settings: {first}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"error: bad settings: {settings_error(exc)}", file=sys.stderr)
         return 2
     # soft_wrap: long result lines are left to the terminal instead of being cut at 80
     # columns when the output is a pipe or a file.

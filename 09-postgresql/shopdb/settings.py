@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The compose service. There is no embedded default in this lesson: everything it teaches
@@ -19,6 +19,23 @@ class Settings(BaseSettings):
     dataset_seed: int = Field(default=7, description="random seed of the generated shop")
     dataset_scale: int = Field(default=10, ge=1, le=200, description="1 = 5,000 orders")
     connect_timeout: int = Field(default=3, ge=1, description="seconds before giving up")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url_naming_a_database(cls, url: str) -> str:
+        # Checked once, here: a wrong URL is a settings error at start-up, not a traceback
+        # from whichever command first takes it apart.
+        database_name(libpq_url(url))
+        return url
+
+
+def settings_error(exc: ValidationError) -> str:
+    """The first problem, named by its environment variable: `DATASET_SCALE: Input should...`.
+    The input itself is left out: for DATABASE_URL it would print the password."""
+    first = exc.errors()[0]
+    name = "_".join(str(part) for part in first["loc"]).upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return message if name in message else f"{name}: {message}"
 
 
 def libpq_url(url: str) -> str:

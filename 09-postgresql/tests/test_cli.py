@@ -18,8 +18,10 @@ from shopdb.settings import with_database
 LESSON = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "100"}
+def run(
+    *args: str, url: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100", **(env or {})}
     if url is not None:
         env["DATABASE_URL"] = url
     return subprocess.run(
@@ -65,6 +67,24 @@ def test_non_postgres_url_is_a_settings_error() -> None:
 
     assert result.returncode == 2
     assert "must be a postgresql:// URL" in one_line(result.stderr)
+
+
+def test_url_without_a_database_is_a_settings_error() -> None:
+    result = run("seed", url="postgresql://postgres@localhost:5432")
+
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "error: bad settings: DATABASE_URL names no database (expected .../lessons)"
+    )
+
+
+def test_bad_setting_names_its_variable() -> None:
+    result = run("seed", env={"DATASET_SCALE": "0"})
+
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "error: bad settings: DATASET_SCALE: Input should be greater than or equal to 1"
+    )
 
 
 @pytest.mark.parametrize("command", [[], ["seed"], ["tour"], ["explain", "brin"]], ids=str)
