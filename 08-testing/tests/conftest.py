@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from dbtools import create_database, create_schema, drop_database, postgres_reachable
 from hypothesis import HealthCheck, settings
+from sqlalchemy import make_url
 
 # Deadlines off: this suite shares a 2-core machine and a slow example is not a bug.
 # "ci" adds derandomize, so CI explores the same examples every run: green stays green,
@@ -66,7 +67,8 @@ def postgres_server() -> str:
     if not url.startswith("postgresql"):
         url = DEFAULT_POSTGRES
     if not postgres_reachable(url):
-        message = f"PostgreSQL not reachable at {url} - run: docker compose up -d postgres"
+        shown = make_url(url).render_as_string(hide_password=True)
+        message = f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
         if required("postgres"):
             pytest.fail(message)
         pytest.skip(message)
