@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+import textwrap
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +67,34 @@ def test_first_match_cancels_tasks_that_have_not_started() -> None:
 def test_first_match_returns_none_when_nothing_matches() -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert first_match(pool, count_primes, [(0, 10), (10, 20)], lambda r: r > 99) == (None, 0)
+
+
+SCRIPT = """
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+
+def main():
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        print("result", pool.submit(abs, -7).result())
+
+{call}
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_the_main_guard_is_what_stops_a_worker_from_starting_a_pool(
+    tmp_path: Path, guarded: bool
+) -> None:
+    # A spawned worker imports the main script again. Unguarded, that import runs main() in
+    # the worker, which tries to start a pool of its own while it is still bootstrapping.
+    call = 'if __name__ == "__main__":\n    main()' if guarded else "main()"
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(SCRIPT).format(call=call), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    if guarded:
+        assert done.returncode == 0 and done.stdout == "result 7\n"
+    else:
+        assert done.returncode != 0
+        assert "bootstrapping phase" in done.stderr

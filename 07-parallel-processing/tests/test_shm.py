@@ -54,8 +54,9 @@ def test_shared_and_pickled_paths_agree() -> None:
     assert shared == pickled == pytest.approx(float(data.sum()))
 
 
-def test_segment_is_unlinked_even_when_the_block_raises() -> None:
-    with pytest.raises(RuntimeError, match="boom"), shared_array(np.zeros(10)) as spec:
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_segment_is_unlinked_even_when_the_block_raises(error: type[BaseException]) -> None:
+    with pytest.raises(error), shared_array(np.zeros(10)) as spec:
         assert spec.name in leaked_segments()  # it exists while in use...
-        raise RuntimeError("boom")
-    assert spec.name not in leaked_segments()  # ...and is gone after the failure
+        raise error("boom")  # a failure, or Ctrl-C arriving in the parent
+    assert spec.name not in leaked_segments()  # ...and is gone afterwards
