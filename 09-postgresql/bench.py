@@ -19,12 +19,14 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 from psycopg_pool import ConnectionPool
+from pydantic import ValidationError
 
 from shopdb import dataset, db, indexes, jobqueue, loading
-from shopdb.settings import Settings, libpq_url, with_database
+from shopdb.settings import Settings, libpq_url, settings_error, with_database
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -177,14 +179,25 @@ def plot(
     print(f"\nplot written to {DOCS / 'bench.png'}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit 2), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     scale, repeats, rows, jobs, queries = (
         (2, 5, 2000, 40, 30) if args.quick else (20, 15, 20_000, 200, 200)
     )
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: bad settings: {settings_error(exc)}", file=sys.stderr)
+        return 2
     url = with_database(settings.database_url, f"bench_09_postgresql_{secrets.token_hex(4)}")
     try:
         db.create_database(url)

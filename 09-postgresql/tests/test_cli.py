@@ -1,4 +1,5 @@
-"""main.py as a user runs it: a subprocess, its exit code and what it printed."""
+"""main.py (and bench.py's argument handling) as a user runs them: a subprocess, its exit
+code and what it printed."""
 
 from __future__ import annotations
 
@@ -148,3 +149,22 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
     explain = run("explain", "composite", url=fresh_url)
     assert explain.returncode == 0, explain.stderr
     assert "Index Scan using orders_customer_recent_idx" in explain.stdout
+
+
+def test_bench_bad_argument_is_one_line_and_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench.py", "--fast"], cwd=LESSON, capture_output=True, text=True
+    )
+
+    assert result.returncode == 2
+    assert "unrecognized arguments: --fast" in one_line(result.stderr)
+
+
+def test_bench_bad_setting_is_one_line_and_exit_2() -> None:
+    env = {**os.environ, "DATABASE_URL": "sqlite:///var/shop.db"}
+    result = subprocess.run(
+        [sys.executable, "bench.py", "--quick"], cwd=LESSON, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 2
+    assert "must be a postgresql:// URL" in one_line(result.stderr)
