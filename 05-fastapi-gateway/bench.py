@@ -22,6 +22,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
@@ -184,10 +185,15 @@ def report(medians: dict[str, Load], client_us: float) -> None:
           f"({client_us / gateway.cpu_us:.0%})")  # fmt: skip
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its usage before the error; a CLI here prints the error line only."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, no plot")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     args = parser.parse_args()

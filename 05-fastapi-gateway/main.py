@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+from typing import NoReturn
 
 import redis
 
@@ -20,10 +21,15 @@ from gateway.settings import GatewaySettings
 from gateway.tour import TourError, run_tour
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its usage before the error; a CLI here prints the error line only."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument(
         "command", nargs="?", choices=["serve", "demo"], default="serve", help="default: serve"
     )

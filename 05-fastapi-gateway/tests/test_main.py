@@ -1,5 +1,5 @@
-"""``main.py`` as a learner runs it: the demo exits 0; bad arguments and a missing Redis
-do not."""
+"""``main.py`` as a learner runs it: the demo exits 0; bad arguments (of ``bench.py`` too) and a
+missing Redis do not."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ LESSON = Path(__file__).resolve().parents[1]
 
 
 def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run_script("main.py", *args, env=env)
+
+
+def run_script(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "REDIS_URL"))}
     return subprocess.run(
-        [sys.executable, "main.py", *args],
+        [sys.executable, script, *args],
         cwd=LESSON,
         env={**clean, **(env or {})},
         capture_output=True,
@@ -35,10 +41,16 @@ def test_demo_runs_the_tour_and_exits_0() -> None:
     assert out.rstrip().endswith("demo finished: every step answered as expected")
 
 
-def test_bad_argument_is_exit_2_on_stderr() -> None:
-    result = run_main("--port", "70000")
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].endswith("--port must be 0-65535, got 70000")
+def test_bad_argument_is_one_line_on_stderr_and_exit_2() -> None:
+    for script, args, message in (
+        ("main.py", ["--port", "70000"], "main.py: error: --port must be 0-65535, got 70000"),
+        ("main.py", ["--port", "abc"], "main.py: error: argument --port: invalid int value: 'abc'"),
+        ("bench.py", ["--connections", "0"], "bench.py: error: --connections must be at least 1"),
+    ):
+        result = run_script(script, *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == message + "\n"  # the message only, no usage block
+        assert result.stdout == ""
 
 
 def test_missing_redis_is_one_line_and_exit_1() -> None:
