@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from .db import Connect
 
-# The inner SELECT locks the oldest queued job nobody else holds; SKIP LOCKED means a
+# This SELECT locks the oldest queued job nobody else holds; SKIP LOCKED means a
 # worker never waits behind another one's job - it takes the next free one instead.
 CLAIM = """
 SELECT id, payload FROM jobs
