@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -22,8 +23,16 @@ from chat.server import bind, make_server
 from chat.settings import DEV_SECRET, Settings
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its whole usage before an error; one line saying what was wrong is
+    easier to read, and `--help` is there for the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description="WebSocket chat: rooms, presence, heartbeats, slow consumers.",
         epilog=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

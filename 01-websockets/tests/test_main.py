@@ -7,15 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 LESSON = Path(__file__).resolve().parents[1]
 
 
 def run_main(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_script("main.py", *args, **env)
+
+
+def run_script(script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
     environment.pop("REDIS_URL", None)
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "main.py", *args],
+        [sys.executable, script, *args],
         cwd=LESSON,
         env=environment,
         capture_output=True,
@@ -42,14 +48,28 @@ def test_demo_runs_the_whole_story_and_exits_0() -> None:
     assert "carol  <- [general]" not in out and "dave   <- [general]" not in out
 
 
-def test_bad_argument_exits_2_with_a_message() -> None:
-    result = run_main("--port", "70000")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port must be between 0 and 65535, got 70000"),
+        (["--port", "abc"], "argument --port: invalid int value: 'abc'"),
+        # Python versions word the list of choices differently: the test stops before it.
+        (["chat"], "argument command: invalid choice: 'chat'"),
+    ],
+)
+def test_bad_argument_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run_main(*args)
     assert result.returncode == 2
-    assert (
-        result.stderr.strip()
-        .splitlines()[-1]
-        .endswith("--port must be between 0 and 65535, got 70000")
-    )
+    [line] = result.stderr.splitlines()  # one line: no usage dump before it
+    assert line.startswith(f"main.py: error: {message}")
+    assert result.stdout == ""
+
+
+def test_bench_bad_argument_is_one_line_and_exit_2() -> None:
+    result = run_script("bench.py", "--fast")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["bench.py: error: unrecognized arguments: --fast"]
+    assert result.stdout == ""
 
 
 def test_missing_redis_is_one_line_naming_url_and_command() -> None:
