@@ -15,6 +15,8 @@ import threading
 from typing import NoReturn
 
 import redis
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from gateway.devstack import Stack, start_gateway, start_upstreams
 from gateway.settings import GatewaySettings
@@ -39,6 +41,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0-65535, got {args.port}")
     return args
+
+
+def load_settings() -> GatewaySettings | None:
+    """GATEWAY_* and REDIS_URL from the environment and .env; a bad one is one line, not a
+    traceback. It names the variable but not the value: an API key or a password may be in it."""
+    try:
+        return GatewaySettings()
+    except SettingsError as exc:  # a JSON setting that is not JSON
+        problem = str(exc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).upper()
+        variable = field if field == "REDIS_URL" else f"GATEWAY_{field}"
+        problem = f"{variable}: {first['msg']}"
+    print(f"main.py: error: bad setting {problem} (see .env.example)", file=sys.stderr)
+    return None
 
 
 def check_redis(url: str) -> bool:
@@ -77,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     # httpx logs every upstream call at INFO; the gateway's own access log says more.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = GatewaySettings()
+    settings = load_settings()
+    if settings is None:
+        return 2
     if settings.redis_url and not check_redis(settings.redis_url):
         return 1
     stack = start_upstreams()

@@ -53,6 +53,21 @@ def test_bad_argument_is_one_line_on_stderr_and_exit_2() -> None:
         assert result.stdout == ""
 
 
+def test_bad_setting_is_one_line_naming_the_variable_and_exit_2() -> None:
+    for env, message in (
+        ({"GATEWAY_BURST": "lots"}, "GATEWAY_BURST: Input should be a valid integer"),
+        ({"GATEWAY_ROUTES": "[{"}, 'error parsing value for field "routes"'),
+        # The value is a secret here (an API key): the message must not repeat it.
+        ({"GATEWAY_API_KEYS": '{"s3cret-key": {"name": "has spaces"}}'}, "GATEWAY_API_KEYS: "),
+    ):
+        result = run_main("demo", env=env)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("main.py: error: bad setting ")
+        assert message in result.stderr
+        assert "s3cret-key" not in result.stderr
+
+
 def test_missing_redis_is_one_line_and_exit_1() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
