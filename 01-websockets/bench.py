@@ -155,7 +155,7 @@ def serialise(recipients: int, repeats: int) -> tuple[float, float]:
 def redis_up() -> bool:
     try:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except (redis.RedisError, OSError):
+    except (redis.RedisError, OSError, ValueError):  # ValueError: not a redis:// URL
         return False
 
 

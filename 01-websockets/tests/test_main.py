@@ -87,3 +87,11 @@ def test_bad_setting_is_one_line() -> None:
     assert result.stderr.strip().splitlines() == [
         "bad setting secret: String should have at least 32 characters"
     ]
+
+
+def test_a_malformed_redis_url_is_a_bad_setting_not_a_traceback() -> None:
+    result = run_main("demo", REDIS_URL="localhost:6379")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "bad setting REDIS_URL: Value error, must start with redis://, rediss:// or unix://"
+    ]
