@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import URL, Engine, MetaData, Table, bindparam, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
@@ -155,8 +156,15 @@ def throwaway_database(server: URL) -> tuple[Engine, Callable[[], None]]:
     return engine, drop
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its usage before the error; one line saying what was wrong is enough."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small table, no plot (for CI)")
     parser.add_argument("--rows", type=int, help="rows in the table (default 200000, quick 5000)")
     parser.add_argument("--repeats", type=int, help="timed runs per method (default 3, quick 2)")

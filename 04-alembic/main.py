@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import NoReturn
 
 from alembic.util import CommandError
 from pydantic import ValidationError
@@ -22,6 +23,13 @@ from evolve.settings import VAR_DIR, Settings
 from evolve.walk import MigrationWalk, migrate_audit, offline_sql
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its usage before the error; one line saying what was wrong is enough."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def database_url(value: str) -> str:
     """argparse type: reject a malformed URL with a one-line usage error (exit 2)."""
     try:
@@ -32,7 +40,7 @@ def database_url(value: str) -> str:
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url",
         type=database_url,

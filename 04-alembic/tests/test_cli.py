@@ -10,6 +10,7 @@ from collections.abc import Callable
 import alembic.config
 import pytest
 
+import bench
 import main
 from evolve.runner import current_revisions, make_engine
 from evolve.settings import LESSON_DIR
@@ -109,6 +110,26 @@ def test_bad_input_exits_2_with_a_message(
     except SystemExit as exited:  # argparse's own exit for a bad option
         code = exited.code
     assert code == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert "Traceback" not in err
+    err = capsys.readouterr().err.splitlines()
+    # One line that says what was wrong: no usage block, no traceback.
+    assert len(err) == 1, err
+    assert message in err[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--rows", "many"], "error: argument --rows: invalid int value: 'many'"),
+        (["--rows", "5"], "error: --rows must be at least 100 and --repeats at least 1"),
+    ],
+)
+def test_bench_bad_argument_is_one_line_and_exit_2(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rejected before the bench looks for PostgreSQL, so this needs no server.
+    with pytest.raises(SystemExit) as exited:
+        bench.main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert err[0].endswith(line)
