@@ -99,18 +99,23 @@ def bench_loaders(conn: psycopg.Connection, rows: int, repeats: int) -> dict[str
     return rates
 
 
-def bench_queue(url: str, jobs: int, job_ms: float) -> dict[int, float]:
+def bench_queue(url: str, jobs: int, job_ms: float, repeats: int = 3) -> dict[int, float]:
     """Jobs per second with 1, 2 and 4 SKIP LOCKED workers; each job waits `job_ms`
-    (an API call, say) while holding its row lock."""
+    (an API call, say) while holding its row lock. Median of `repeats` drains, after one
+    warm-up drain; filling the queue is not timed."""
     connect = db.connector(url)
     rates: dict[int, float] = {}
     with connect() as conn:
         for workers in (1, 2, 4):
-            jobqueue.reset(conn)
-            jobqueue.enqueue(conn, [{"n": i} for i in range(jobs)])
-            start = time.perf_counter()
-            jobqueue.run_workers(connect, workers, lambda payload: time.sleep(job_ms / 1000))
-            rates[workers] = jobs / (time.perf_counter() - start)
+            samples: list[float] = []
+            for run in range(repeats + 1):
+                jobqueue.reset(conn)
+                jobqueue.enqueue(conn, [{"n": i} for i in range(jobs)])
+                start = time.perf_counter()
+                jobqueue.run_workers(connect, workers, lambda payload: time.sleep(job_ms / 1000))
+                if run:  # run 0 is the warm-up
+                    samples.append(jobs / (time.perf_counter() - start))
+            rates[workers] = statistics.median(samples)
     label = f"queue: {jobs} jobs of {job_ms:g} ms"
     print(f"\n{label:<22} {'jobs/s':>10} {'vs 1':>8}")
     for workers, rate in rates.items():
