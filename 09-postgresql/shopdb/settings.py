@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -10,10 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The compose service. There is no embedded default in this lesson: everything it teaches
 # (plans, MVCC, locks) is PostgreSQL's own behaviour, so it needs a real server.
 COMPOSE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/lessons"
+# The lesson folder: its `.env` is found whichever directory main.py is started from.
+LESSON_DIR = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=LESSON_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     database_url: str = COMPOSE_URL
     dataset_seed: int = Field(default=7, description="random seed of the generated shop")
