@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+
 import psycopg
 import pytest
 
 from shopdb import dataset, db, loading, tuning
+from shopdb.dataset import Row
+
+Loader = Callable[[psycopg.Connection, str, Sequence[str], Iterable[Row]], None]
 
 pytestmark = pytest.mark.postgres
 
@@ -45,12 +50,12 @@ def test_analyze_turns_a_guess_into_a_count(shop: psycopg.Connection) -> None:
 @pytest.mark.parametrize(
     "load", [loading.copy_rows, loading.insert_executemany, loading.insert_row_by_row]
 )
-def test_every_loader_stores_the_same_rows(shop: psycopg.Connection, load: object) -> None:
+def test_every_loader_stores_the_same_rows(shop: psycopg.Connection, load: Loader) -> None:
     rows = dataset.generate(scale=1, seed=3).tables["products"][:300]
     columns = ("id", "category_id", "name", "price_cents", "attributes")
     shop.execute("CREATE TEMP TABLE load_target (LIKE products) ON COMMIT DROP")
 
-    load(shop, "load_target", columns, rows)  # type: ignore[operator]
+    load(shop, "load_target", columns, rows)
 
     stored = shop.execute(
         "SELECT id, category_id, name, price_cents, attributes::text FROM load_target ORDER BY id"
