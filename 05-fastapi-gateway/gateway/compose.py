@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
@@ -27,13 +28,20 @@ class OrderView(BaseModel):
     missing: dict[str, str]  # part -> why it is missing
 
 
+def _json(response: httpx.Response, name: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:  # a 200 that is not JSON: the upstream broke its contract
+        raise UpstreamError(502, "bad_gateway", f"{name} answered with no JSON") from None
+
+
 async def _fetch(upstream: Upstream, target: str, headers: list[tuple[str, str]]) -> Any:
     response = await upstream.send("GET", target, headers)
     if response.status_code != 200:
         raise UpstreamError(
             502, "upstream_error", f"{upstream.route.name} said {response.status_code}"
         )
-    return response.json()
+    return _json(response, upstream.route.name)
 
 
 async def composite_caller(client: CallerDep) -> ApiClient:
@@ -70,7 +78,7 @@ async def order_view(
         raise GatewayError(404, "not_found", f"order {order_id} not found")
     if order_response.status_code != 200:
         raise GatewayError(502, "upstream_error", f"orders said {order_response.status_code}")
-    order = order_response.json()
+    order = _json(order_response, "orders")
 
     ids = ",".join(str(i) for i in sorted({line["product_id"] for line in order["lines"]}))
     # return_exceptions: one failing part must not cancel the other one.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.deps import CallerDep, LimitDep, UpstreamDep
-from gateway.upstream import IDEMPOTENT, Body
+from gateway.upstream import IDEMPOTENT, Body, UpstreamError
 
 # Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message: a proxy
 # must not forward them. The Connection header may name more of them.
@@ -90,11 +90,16 @@ async def relay(response: httpx.Response) -> AsyncIterator[bytes]:
 BUFFER_LIMIT = 64 * 1024
 
 
-async def into_response(upstream_response: httpx.Response) -> Response:
+async def into_response(upstream_response: httpx.Response, route: str) -> Response:
     length = upstream_response.headers.get("content-length", "")
     if length.isdigit() and int(length) <= BUFFER_LIMIT:
         try:
             body = b"".join([chunk async for chunk in upstream_response.aiter_raw()])
+        except httpx.TimeoutException:
+            raise UpstreamError(504, "upstream_timeout", f"{route}: answer not finished") from None
+        except httpx.TransportError as exc:
+            # Nothing has gone to the client yet, so it can still get a clean 502.
+            raise UpstreamError(502, "bad_gateway", f"{route}: {exc!r}") from None
         finally:
             await upstream_response.aclose()
         return Response(body, status_code=upstream_response.status_code)
@@ -126,7 +131,7 @@ async def proxy(
     state = request.scope["state"]
     state["upstream_ms"] = (time.perf_counter() - started) * 1000
     state["upstream_instance"] = str(upstream_response.request.url.netloc, "ascii")
-    response = await into_response(upstream_response)
+    response = await into_response(upstream_response, upstream.route.name)
     # raw_headers keeps repeated headers (Set-Cookie) that a dict would merge.
     response.raw_headers = client_headers(upstream_response.headers.raw)
     if decision is not None:

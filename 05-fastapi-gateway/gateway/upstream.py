@@ -78,7 +78,9 @@ class Upstream:
             )
             last_attempt = attempt + 1 == attempts
             try:
-                response = await self._client.send(request, stream=True)
+                # Without ``stream`` the body is read here too, so an answer cut short is a
+                # transport error of this attempt (502), not a crash after it.
+                response = await self._client.send(request, stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 self.balancer.failed(instance)
                 error = UpstreamError(503, "upstream_unavailable", f"{self.route.name}: {exc!r}")
@@ -92,9 +94,6 @@ class Upstream:
             else:
                 self.balancer.succeeded(instance)
                 if response.status_code not in RETRY_STATUSES or last_attempt:
-                    if not stream:
-                        await response.aread()
-                        await response.aclose()
                     return response
                 await response.aclose()
                 status = response.status_code

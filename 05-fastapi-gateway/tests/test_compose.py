@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gateway.devstack import Stack
 from gateway.serving import ServerThread
 from gateway.settings import Route
+from tests.upstreams import CUT_SHORT, NOT_JSON, BrokenUpstream
 
 
 def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
@@ -45,6 +46,37 @@ def test_both_catalog_instances_down_drops_products(gateway: httpx.Client, stack
     assert body["degraded"] is True
     assert body["products"] is None and body["user"]["name"] == "Ada"
     assert list(body["missing"]) == ["products"]
+
+
+def routes_with(stack: Stack, **broken: str) -> list[Route]:
+    """The stack's routes, with the named ones pointed at another address."""
+    return [
+        r.model_copy(update={"instances": [broken[r.name]]}) if r.name in broken else r
+        for r in stack.routes(timeout_s=3.0)
+    ]
+
+
+def test_part_that_is_not_json_is_missing_not_a_500(
+    stack: Stack, start_gateway: Callable[..., ServerThread]
+) -> None:
+    with BrokenUpstream(NOT_JSON) as broken:
+        gw = start_gateway(routes=routes_with(stack, users=broken.url))
+        r = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["degraded"] is True and body["user"] is None
+    assert body["missing"] == {"user": "bad_gateway: users answered with no JSON"}
+    assert body["products"][0]["sku"] == "KB-01"
+
+
+def test_order_cut_short_is_502_not_a_500(
+    stack: Stack, start_gateway: Callable[..., ServerThread]
+) -> None:
+    with BrokenUpstream(CUT_SHORT) as broken:
+        gw = start_gateway(routes=routes_with(stack, orders=broken.url))
+        r = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"})
+    assert r.status_code == 502
+    assert r.json()["error"]["code"] == "bad_gateway"
 
 
 def test_missing_order_is_404(gateway: httpx.Client) -> None:

@@ -10,7 +10,7 @@ import pytest
 from gateway.serving import ServerThread
 from gateway.settings import Route
 from tests.conftest import wait_for
-from tests.upstreams import Behaviour, probe_app
+from tests.upstreams import CUT_SHORT, Behaviour, BrokenUpstream, probe_app
 
 KEY = {"X-API-Key": "demo-key"}
 
@@ -102,6 +102,17 @@ def test_slow_upstream_is_504_within_the_route_budget(
     assert r.status_code == 504
     assert r.json()["error"]["code"] == "upstream_timeout"
     assert "0.3 s" in r.json()["error"]["message"]
+
+
+def test_answer_cut_short_is_502_with_json(start_gateway: Callable[..., ServerThread]) -> None:
+    # The headers arrive, the body breaks off. The gateway buffers small answers, so nothing
+    # has reached the client yet and it can still say what happened instead of a bare 500.
+    with BrokenUpstream(CUT_SHORT) as broken:
+        gw = start_gateway(routes=[Route(name="broken", prefix="/echo", instances=[broken.url])])
+        r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    assert r.status_code == 502
+    assert r.json()["error"]["code"] == "bad_gateway"
+    assert "RemoteProtocolError" in r.json()["error"]["message"]
 
 
 def test_failed_instance_is_ejected_then_returns_after_health_check(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 import threading
 from dataclasses import dataclass, field
 
@@ -63,3 +64,47 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
         return {"status": "late"}
 
     return app
+
+
+# Headers that promise 500 bytes, then 3 bytes and a hang-up: an upstream dying mid-answer.
+CUT_SHORT = b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\nabc"
+# A complete, well-formed answer whose body is not the JSON it claims to be.
+NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nnotjs"
+
+
+class BrokenUpstream:
+    """A raw TCP server that answers every request with fixed bytes and hangs up: answers no
+    HTTP framework would send, which is the point. Use it as a context manager."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        # accept() wakes up this often to notice the stop flag: closing a socket from another
+        # thread does not reliably interrupt a blocked accept().
+        self._listener.settimeout(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="broken-upstream", daemon=True)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)  # the request; its content does not matter
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass  # the gateway gave up first: nothing to answer
+
+    def __enter__(self) -> BrokenUpstream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
