@@ -38,7 +38,15 @@ class PipelineResult:
 
 
 class WorkerCrashed(RuntimeError):
-    """A worker died without saying goodbye (killed, segfault, out of memory)."""
+    """A worker died without saying goodbye (killed, segfault, out of memory).
+
+    ``partial`` holds what had come back before, so finished work is not thrown away and the
+    items to redo are exactly those in ``range(partial.submitted)`` missing from it.
+    """
+
+    def __init__(self, message: str, partial: PipelineResult) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 def _worker(fn: Callable[[Any], Any], tasks: Queue[Any], results: Queue[Any]) -> None:
@@ -122,7 +130,9 @@ def run_pipeline(
             except queue.Empty:
                 dead = [p.name for p in procs if p.exitcode not in (None, 0)]
                 if dead:
-                    raise WorkerCrashed(f"{', '.join(dead)} died; results so far kept") from None
+                    out.submitted = producer.submitted
+                    message = f"{', '.join(dead)} died; results so far are in .partial"
+                    raise WorkerCrashed(message, out) from None
                 continue
             if message == _DONE:
                 finished += 1

@@ -56,8 +56,10 @@ def test_sigint_stops_cleanly_and_accounts_for_every_item() -> None:
 
 def test_a_worker_that_dies_is_reported_not_waited_for_forever() -> None:
     # os._exit kills the worker without a goodbye message, as the OOM killer would.
-    with pytest.raises(WorkerCrashed, match="worker-0 died"):
+    with pytest.raises(WorkerCrashed, match="worker-0 died") as info:
         run_pipeline(os._exit, [3], workers=1)
+    assert info.value.partial.submitted == 1
+    assert info.value.partial.results == {}  # the one item was lost with the worker: redo it
 
 
 def test_zero_workers_is_rejected() -> None:
