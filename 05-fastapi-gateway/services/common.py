@@ -20,9 +20,10 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class ServiceSettings(BaseSettings):
-    """One instance of one service; ``instance`` goes out in ``X-Instance`` to show balancing."""
+    """One instance of one service; ``instance`` goes out in ``X-Instance`` to show balancing.
+    Whoever starts an instance names it (``catalog-2``); ``seed`` reads ``SERVICE_SEED``."""
 
-    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", env_file=".env", extra="ignore")
 
     instance: str = "local"
     seed: bool = True
