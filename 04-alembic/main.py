@@ -14,7 +14,7 @@ from typing import NoReturn
 from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -76,15 +76,24 @@ def connect_or_explain(url: str) -> Engine:
     try:
         with engine.connect():
             pass
-    except OperationalError:
-        shown = make_url(url).render_as_string(hide_password=True)
-        service = "PostgreSQL" if url.startswith("postgresql") else "database"
-        print(
-            f"{service} not reachable at {shown} - run: docker compose up -d postgres",
-            file=sys.stderr,
-        )
+    except OperationalError as exc:
+        print(cannot_connect(make_url(url), str(exc.orig)), file=sys.stderr)
         raise SystemExit(1) from None
     return engine
+
+
+def cannot_connect(url: URL, reason: str) -> str:
+    """The one line for a database that did not answer: what was tried, and the fix."""
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open SQLite database at {shown} - check that its folder exists"
+    if "does not exist" in reason:
+        # The server is up; starting it again would not help, creating the database does.
+        return (
+            f"PostgreSQL database {url.database!r} does not exist at {shown}"
+            f" - run: docker compose exec postgres createdb -U postgres {url.database}"
+        )
+    return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import alembic.config
 import pytest
+from sqlalchemy import URL
 
 import bench
 import main
@@ -84,6 +87,33 @@ def test_unreachable_postgres_is_one_line_with_the_fix(
         "PostgreSQL not reachable at postgresql+psycopg://postgres:***@127.0.0.1:1/x"
         " - run: docker compose up -d postgres"
     ]
+
+
+def test_unopenable_sqlite_file_is_one_line_without_a_docker_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'app.db'}"
+    with pytest.raises(SystemExit) as exited:
+        main.main(["--database-url", url])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"cannot open SQLite database at {url} - check that its folder exists"
+    ]
+
+
+@pytest.mark.postgres
+def test_missing_postgres_database_says_how_to_create_it(
+    postgres_server: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server answers, the database does not exist: "start postgres" would be wrong advice.
+    name = f"test_04_alembic_missing_{uuid.uuid4().hex[:12]}"
+    url = postgres_server.set(database=name).render_as_string(hide_password=False)
+    with pytest.raises(SystemExit) as exited:
+        main.main(["--database-url", url])
+    assert exited.value.code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"PostgreSQL database '{name}' does not exist at ")
+    assert line.endswith(f"- run: docker compose exec postgres createdb -U postgres {name}")
 
 
 @pytest.mark.parametrize(
