@@ -76,7 +76,8 @@ async def test_two_gateways_share_one_limit_exactly(
     }
     a, b = start_gateway(**settings), start_gateway(**settings)
     async with httpx.AsyncClient(headers={"X-API-Key": "k"}, timeout=10) as client:
-        # 30 requests at once, alternating between the two gateway processes.
+        # 30 requests at once, alternating between the two gateways: two apps, each with its
+        # own limiter object, that agree only through Redis.
         urls = [f"{(a, b)[i % 2].url}/echo/{i}" for i in range(30)]
         answers = await asyncio.gather(*(client.get(u) for u in urls))
     statuses = sorted(r.status_code for r in answers)

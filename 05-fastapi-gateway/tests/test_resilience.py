@@ -121,22 +121,21 @@ def test_failed_instance_is_ejected_then_returns_after_health_check(
     a = serve(probe_app(Behaviour(name="a")))
     b = serve(probe_app(Behaviour(name="b")))
     gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=[a.url, b.url])])
-    client = httpx.Client(base_url=gw.url, headers=KEY, timeout=10)
+    with httpx.Client(base_url=gw.url, headers=KEY, timeout=10) as client:
 
-    def healthy() -> list[str]:
-        return client.get("/ready").json()["upstreams"]["pair"]
+        def healthy() -> list[str]:
+            return client.get("/ready").json()["upstreams"]["pair"]
 
-    a.stop()
-    # Every GET still succeeds: the one that hits "a" is retried on "b", and "a" is ejected.
-    answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
-    assert answered_by == {"b"}
-    assert healthy() == [b.url]
+        a.stop()
+        # Every GET still succeeds: the one that hits "a" is retried on "b", and "a" is ejected.
+        answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
+        assert answered_by == {"b"}
+        assert healthy() == [b.url]
 
-    serve(probe_app(Behaviour(name="a")), port=a.port)  # back on the same address
-    wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
-    answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
-    assert answered_by == {"a", "b"}
-    client.close()
+        serve(probe_app(Behaviour(name="a")), port=a.port)  # back on the same address
+        wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
+        answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
+        assert answered_by == {"a", "b"}
 
 
 def test_all_instances_down_makes_ready_503(
