@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tour = sub.add_parser("tour", help="run every demo on the seeded shop")
     tour.add_argument("--only", choices=SECTIONS, help="run one section only")
     explain = sub.add_parser("explain", help="one query's plan before and after its index")
-    explain.add_argument("name", choices=[*indexes.INDEX_DEMOS, "selectivity"])
+    explain.add_argument("name", choices=indexes.EXPLAIN_NAMES)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["tour"])
@@ -75,7 +75,7 @@ def cmd_tour(settings: Settings, args: argparse.Namespace, out: Console) -> None
         if args.only is None:
             tour.run_all()
         elif args.only == "indexes":
-            for name in [*indexes.INDEX_DEMOS, "selectivity"]:
+            for name in indexes.EXPLAIN_NAMES:
                 tour.run_index(name)
         else:
             getattr(tour, f"run_{args.only}")()

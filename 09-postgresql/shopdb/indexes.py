@@ -35,7 +35,7 @@ INDEX_DEMOS: dict[str, IndexDemo] = {
             "composite",
             "B-tree on (customer_id, ordered_at DESC): equality first, then the sort order",
             "The index hands rows over already filtered and sorted, so LIMIT stops after 5. "
-            "(ordered_at, customer_id) would not: its first column is not the one filtered.",
+            "Column order matters: `python main.py explain column_order` shows why.",
             "orders",
             "SELECT id, ordered_at, total_cents FROM orders "
             "WHERE customer_id = 42 ORDER BY ordered_at DESC LIMIT 5",
@@ -120,9 +120,27 @@ INDEX_DEMOS: dict[str, IndexDemo] = {
     )
 }
 
+# The composite demo's two columns the other way round. PostgreSQL can still use this index
+# (in time order, checking customer_id on every entry), but no key narrows the walk to one
+# customer: it reads entries of every customer until it has found five of this one.
+SWAPPED = IndexDemo(
+    "column_order",
+    "Column order: (ordered_at DESC, customer_id) against (customer_id, ordered_at DESC)",
+    "Equality columns first: then the index walk starts and stays inside one customer's "
+    "entries. The other way round it reads everybody's recent orders to find this one's.",
+    "orders",
+    INDEX_DEMOS["composite"].sql,
+    "orders_recent_customer_idx",
+    "CREATE INDEX orders_recent_customer_idx ON orders (ordered_at DESC, customer_id)",
+)
+
 # Not every index gets used: the planner weighs how many rows match (selectivity).
 SELECTIVITY_DDL = "CREATE INDEX orders_status_idx ON orders (status)"
 SELECTIVITY_SQL = "SELECT id, total_cents FROM orders WHERE status = %(status)s"
+
+
+# What `main.py explain` accepts: every demo above, then the two that compare plans.
+EXPLAIN_NAMES = [*INDEX_DEMOS, SWAPPED.name, "selectivity"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,11 @@ def compare(conn: psycopg.Connection, demo: IndexDemo, *, keep: bool = False) ->
         if not keep:
             drop_index(conn, demo.index)
     return Comparison(demo, before, after, int(size[0]) // 1024 if size else 0)
+
+
+def column_order(conn: psycopg.Connection) -> dict[str, Plan]:
+    """{index: plan} of the composite demo's query with its index, then with SWAPPED."""
+    return {d.index: compare(conn, d).after for d in (INDEX_DEMOS["composite"], SWAPPED)}
 
 
 def selectivity(conn: psycopg.Connection) -> dict[str, Plan]:

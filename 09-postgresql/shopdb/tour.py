@@ -59,6 +59,9 @@ class Tour:
         if name == "selectivity":
             self.run_selectivity()
             return
+        if name == indexes.SWAPPED.name:
+            self.run_column_order()
+            return
         demo = indexes.INDEX_DEMOS[name]
         self.heading(demo.title, demo.why)
         self.sql(demo.sql)
@@ -71,6 +74,13 @@ class Tour:
             f"=> {before:.2f} -> {after:.2f} ms ({before / max(after, 0.001):.1f}x), "
             f"{plans.buffers(cmp.before)} -> {plans.buffers(cmp.after)} buffers"
         )
+
+    def run_column_order(self) -> None:
+        demo = indexes.SWAPPED
+        self.heading(demo.title, demo.why)
+        self.sql(demo.sql)
+        for index, plan in indexes.column_order(self.conn).items():
+            self.plan(f"with {index} only", plan)
 
     def run_selectivity(self) -> None:
         self.heading(
@@ -176,7 +186,7 @@ class Tour:
 
     def run_all(self) -> None:
         self.run_queries()
-        for name in [*indexes.INDEX_DEMOS, "selectivity"]:
+        for name in indexes.EXPLAIN_NAMES:
             self.run_index(name)
         self.run_jsonb()
         self.run_bookings()

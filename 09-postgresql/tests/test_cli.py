@@ -143,7 +143,13 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
 
     tour = run("tour", url=fresh_url)
     assert tour.returncode == 0, tour.stderr
-    for marker in ("WITH RECURSIVE", "Index Only Scan", "external merge", "refused ['bob']"):
+    for marker in (
+        "WITH RECURSIVE",
+        "Index Only Scan",
+        "orders_recent_customer_idx",
+        "external merge",
+        "refused ['bob']",
+    ):
         assert marker in tour.stdout
 
     explain = run("explain", "composite", url=fresh_url)

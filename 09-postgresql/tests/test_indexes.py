@@ -87,6 +87,19 @@ def test_compare_leaves_no_index_behind(no_seqscan: psycopg.Connection) -> None:
     assert row == (None,)
 
 
+def test_column_order_decides_how_much_of_the_index_is_read(
+    no_seqscan: psycopg.Connection,
+) -> None:
+    # Both orders can answer the query; only equality-first keeps the walk inside one
+    # customer's entries. Buffers are pages touched, a count: the same on every run.
+    by_index = indexes.column_order(no_seqscan)
+
+    right, swapped = by_index["orders_customer_recent_idx"], by_index["orders_recent_customer_idx"]
+    assert plans.index_scans(right) == {"orders_customer_recent_idx": "Index Scan"}
+    assert plans.index_scans(swapped) == {"orders_recent_customer_idx": "Index Scan"}
+    assert plans.buffers(swapped) > 2 * plans.buffers(right)
+
+
 def test_planner_ignores_an_index_for_a_common_value(generated: psycopg.Connection) -> None:
     # Planner left alone. 5,000 orders: ANALYZE reads them all (its sample is 30,000 rows),
     # so the statistics - and the plans - are the same on every run.
