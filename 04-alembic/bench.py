@@ -51,8 +51,17 @@ class Writer(threading.Thread):
         self.recording = threading.Event()
         self.warm = threading.Event()
         self.waits: list[float] = []
+        self.error: Exception | None = None
 
     def run(self) -> None:
+        # A writer that died would record fewer, shorter waits and flatter the backfill:
+        # keep its error so measure() refuses to report that run.
+        try:
+            self._write_until_stopped()
+        except Exception as exc:
+            self.error = exc
+
+    def _write_until_stopped(self) -> None:
         rng = random.Random(4)
         t = self.table
         update = t.update().where(t.c.id == bindparam("row_id"))
@@ -112,6 +121,8 @@ def measure(engine: Engine, rows: int, backfill: Backfill) -> Run:
         # Stopped also when the backfill fails, so no thread outlives its measurement.
         writer.stop.set()
         writer.join(timeout=60)
+    if writer.error is not None:
+        raise RuntimeError(f"the writer thread failed: {writer.error!r}") from writer.error
     waits = sorted(writer.waits) or [0.0]
     p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))]
     return Run(seconds, waits[-1] * 1000, p99 * 1000, len(writer.waits))
