@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     url = with_database(settings.database_url, f"bench_09_postgresql_{secrets.token_hex(4)}")
     try:
         db.create_database(url)
-    except db.ServiceUnavailable as exc:
+    except (db.ServiceUnavailable, db.LoginRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(machine())

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"seed": cmd_seed, "tour": cmd_tour, "explain": cmd_explain}
     try:
         commands[args.command](settings, args, out)
-    except (db.ServiceUnavailable, db.NotSeeded) as exc:
+    except (db.ServiceUnavailable, db.LoginRefused, db.NotSeeded) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except psycopg.OperationalError as exc:

@@ -23,6 +23,25 @@ class ServiceUnavailable(RuntimeError):
         super().__init__(f"PostgreSQL not reachable at {masked(url)} - run: {START_HINT}")
 
 
+class LoginRefused(RuntimeError):
+    """The server answers but will not let us in (unknown role, wrong password, pg_hba)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"PostgreSQL at {masked(url)} refused the login: {reason}"
+            " - check the user and password in DATABASE_URL"
+        )
+
+
+def _unavailable(url: str, exc: psycopg.OperationalError) -> RuntimeError:
+    """Tell "nobody answers" from "the server answered no": only the first is fixed by
+    starting the compose service. libpq prefixes the server's own refusal with FATAL."""
+    message = str(exc)
+    if "FATAL:" in message:
+        return LoginRefused(url, message.split("FATAL:", 1)[1].strip().splitlines()[0])
+    return ServiceUnavailable(url)
+
+
 class NotSeeded(RuntimeError):
     """The server answers but the shop is not there yet."""
 
@@ -58,7 +77,7 @@ def database_exists(url: str, *, timeout: int = 3) -> bool:
                 "SELECT 1 FROM pg_database WHERE datname = %s", (database_name(url),)
             ).fetchone()
     except psycopg.OperationalError as exc:
-        raise ServiceUnavailable(url) from exc
+        raise _unavailable(url, exc) from exc
     return row is not None
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -101,6 +102,24 @@ def test_unreachable_server_names_url_and_command(command: list[str]) -> None:
         f"error: PostgreSQL not reachable at postgresql+psycopg://postgres:***@127.0.0.1:{port}"
         "/lessons - run: docker compose up -d postgres"
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [["seed"], ["tour"]], ids=str)
+def test_refused_login_is_not_reported_as_a_missing_server(
+    postgres_server: str, command: list[str]
+) -> None:
+    # The server answers, but not to this role: starting the compose service would not help.
+    parts = urlsplit(postgres_server)
+    netloc = f"no_such_role_09@{parts.hostname}:{parts.port or 5432}"
+    url = urlunsplit((parts.scheme, netloc, "/lessons", "", ""))
+
+    result = run(*command, url=url)
+
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line.startswith(f"error: PostgreSQL at {url} refused the login: ")
+    assert "no_such_role_09" in line and "docker compose" not in line
 
 
 @pytest.fixture
