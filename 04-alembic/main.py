@@ -1,7 +1,9 @@
 """Walk the lesson's migration history: up step by step, down, up again, check, offline SQL.
 
 python main.py                      # SQLite files under var/
-DATABASE_URL=postgresql+psycopg://postgres:postgres@localhost:5432/lessons python main.py
+# On PostgreSQL, in a database of its own: the walk starts with `downgrade base`.
+docker compose exec postgres createdb -U postgres alembic_lesson
+DATABASE_URL=postgresql+psycopg://postgres:postgres@localhost:5432/alembic_lesson python main.py
 """
 
 from __future__ import annotations
