@@ -133,7 +133,3 @@ def create(conn: psycopg.Connection) -> None:
     conn.execute(EXTENSIONS)
     conn.execute(RESET)
     conn.execute(TABLES)
-
-
-def qualified(table: str) -> str:
-    return f"{SCHEMA}.{table}"
