@@ -92,4 +92,7 @@ def _let_sqlalchemy_drive_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _explicit_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so concurrent orders queue on the busy
+        # timeout. A plain (deferred) BEGIN reads first and upgrades later; two requests
+        # doing that at once make SQLite fail one with "database is locked" at once, a 500.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

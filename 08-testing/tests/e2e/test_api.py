@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ from orders.payments import PaymentError, PaymentUnavailable
 from orders.settings import Settings
 
 
-def order_body(*items: tuple[str, int], coupon: str | None = None, email: str = "ada@example.com"):
+def order_body(
+    *items: tuple[str, int], coupon: str | None = None, email: str = "ada@example.com"
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "customer_email": email,
         "items": [{"sku": sku, "quantity": qty} for sku, qty in items],
@@ -63,6 +66,17 @@ async def test_an_order_is_placed_paid_and_readable(
     assert (await client.get(f"/orders/{order['id']}")).json() == order
     assert await stock_of(client, "MUG-01") == 188
     assert notifier.paid == [order["id"]]
+
+
+async def test_concurrent_orders_for_the_last_units_never_oversell_nor_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given 3 keyboards in stock and 8 customers ordering one at the same moment
+    body = order_body(("KB-MECH", 1))
+    responses = await asyncio.gather(*(client.post("/orders", json=body) for _ in range(8)))
+    # Then three are sold, the others hear "out of stock", and nobody gets a 500
+    assert sorted(r.status_code for r in responses) == [201] * 3 + [409] * 5
+    assert await stock_of(client, "KB-MECH") == 0
 
 
 @pytest.mark.parametrize(
