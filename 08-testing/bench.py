@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
@@ -48,6 +49,13 @@ from orders.service import OrderRequest, OrderService  # noqa: E402
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "--no-cov", "-p", "no:randomly"]
 PYTEST += ["-p", "no:cacheprovider"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument gets one line on stderr and exit 2, not argparse's usage block too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def header() -> None:
@@ -177,7 +185,7 @@ def postgres_server() -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
     args = parser.parse_args()
     repeat = 1 if args.quick else 3

@@ -14,20 +14,22 @@ import json
 import logging
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from orders.api import create_app
+from orders.db import async_url
 from orders.settings import LESSON_DIR, VAR_DIR, Settings
-
-log = logging.getLogger("orders")
 
 # The mutation run gets its own pytest config: no coverage threshold (one tier runs, not the
 # suite), no random order (mutmut maps tests to mutants and wants stable runs).
@@ -46,12 +48,19 @@ addopts = "-m 'not exercise'"
 """
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument gets one line on stderr and exit 2, not argparse's usage block too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 class MutationRunFailed(Exception):
     """mutmut itself failed (not a surviving mutant: a broken run)."""
 
 
-class ServiceDown(Exception):
-    """A backing service did not answer; the message is the one line the user sees."""
+class CannotStart(Exception):
+    """A service is down or the port is taken; the message is the one line the user sees."""
 
 
 def check_database(settings: Settings) -> None:
@@ -63,16 +72,30 @@ def check_database(settings: Settings) -> None:
         psycopg.connect(conninfo, connect_timeout=3).close()
     except psycopg.OperationalError:
         shown = url.render_as_string(hide_password=True)
-        raise ServiceDown(
+        raise CannotStart(
             f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
         ) from None
 
 
-async def serve(settings: Settings) -> None:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port)
-    )
-    task = asyncio.create_task(server.serve())
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything starts, so "address in use" is one line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CannotStart(
+            f"cannot listen on {host}:{port}: {exc.strerror} (--port 0 picks a free port)"
+        ) from None
+    return sock
+
+
+async def serve(settings: Settings, sock: socket.socket) -> None:
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     # Wait for the socket instead of guessing a delay, so port 0 (any free port) works too.
     # uvicorn exposes only a flag, not an event, hence the short poll.
     while not server.started and not task.done():  # noqa: ASYNC110
@@ -141,7 +164,7 @@ def mutate(max_children: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--host", help="interface to serve on (default 127.0.0.1)")
@@ -179,9 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= settings.port <= 65535:
         parser.error(f"--port must be 0..65535, got {settings.port}")
     try:
+        async_url(settings.database_url)
+    except (ArgumentError, ValueError) as exc:
+        print(f"main.py: bad setting database_url: {exc}", file=sys.stderr)
+        return 2
+    try:
         check_database(settings)
-        asyncio.run(serve(settings))
-    except ServiceDown as exc:
+        with listen(settings.host, settings.port) as sock:
+            asyncio.run(serve(settings, sock))
+    except CannotStart as exc:
         print(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:

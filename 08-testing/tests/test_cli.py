@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,11 +30,44 @@ def run_main(
     )
 
 
-def test_a_bad_argument_exits_2_with_a_message() -> None:
-    done = run_main("--port", "eighty", env={})
+@pytest.mark.parametrize(
+    ("command", "env", "line"),
+    [
+        (["main.py", "--port", "eighty"], {}, "main.py: error: argument --port: invalid int value"),
+        (["bench.py", "--fast"], {}, "bench.py: error: unrecognized arguments: --fast"),
+        (["main.py"], {"DATABASE_URL": "mysql://db/shop"}, "main.py: bad setting database_url"),
+    ],
+    ids=["main-bad-option", "bench-bad-option", "unsupported-database"],
+)
+def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
+    command: list[str], env: dict[str, str], line: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, *command],
+        cwd=LESSON,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
-    assert "invalid int value: 'eighty'" in done.stderr
-    assert "Traceback" not in done.stderr
+    # One line, no usage block and no traceback: the user sees what was wrong and nothing else.
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(line), done.stderr
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_main(
+            "--port", str(port), env={"DATABASE_URL": f"sqlite:///{tmp_path / 'orders.db'}"}
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"cannot listen on 127.0.0.1:{port}: Address already in use (--port 0 picks a free port)"
+    ]
 
 
 def test_a_missing_postgres_is_one_line_naming_the_fix() -> None:
