@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 
 from .backplane import Backplane, Kind, member, users_of
-from .connection import Connection
+from .connection import TRY_AGAIN_LATER, Connection
 from .protocol import (
     Direct,
     Error,
@@ -49,16 +49,28 @@ class Hub:
         await self.backplane.set_online(conn.user, conn.id, True)
 
     async def disconnect(self, conn: Connection, reason: str) -> None:
-        """Forget a connection and tell its rooms. Safe to call twice."""
+        """Forget a connection and tell its rooms. Safe to call twice.
+
+        Runs on every way out, also when the broker is what failed (Redis down): a broker error
+        here is logged, never raised, so this instance forgets the socket in every room and the
+        endpoint can still send its close frame."""
         if conn not in self.connections:
             return
         self.connections.discard(conn)
         _discard(self.users, conn.user, conn)
-        for room in sorted(conn.rooms):
-            await self._leave(conn, room, reason)
-        await self.backplane.set_online(conn.user, conn.id, False)
-        if conn.close_code == 1013:
+        if conn.close_code == TRY_AGAIN_LATER:
             self.slow_disconnects += 1
+        for room in sorted(conn.rooms):
+            try:
+                await self._leave(conn, room, reason)  # forgets the local subscription first
+            except Exception:
+                log.exception(
+                    "%r: could not announce leaving %r; shared presence is stale", conn, room
+                )
+        try:
+            await self.backplane.set_online(conn.user, conn.id, False)
+        except Exception:
+            log.exception("%r: could not mark the connection offline", conn)
 
     # --- inbound frames -----------------------------------------------------------------
 

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from chat.hub import Hub
+from chat.memory import MemoryBackplane
 from chat.settings import DEV_SECRET
 from chat.tokens import issue_token
 from tests.conftest import Connect
@@ -172,3 +174,28 @@ def test_a_bug_while_handling_a_frame_is_logged_and_closes_only_that_socket_with
     assert (exc.value.code, exc.value.reason) == (1011, "internal error")
     assert "crashed" in caplog.text and "boom" in caplog.text
     assert join(bob, "lobby")["users"] == ["bob"]  # the server and other sockets carry on
+
+
+def test_a_broker_failure_closes_1011_and_the_hub_still_forgets_the_socket(
+    client: TestClient,
+    open_ws: Connect,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ann = open_ws("ann")
+    join(ann, "lobby")
+    join(ann, "other")
+
+    async def broker_down(*args: object) -> None:
+        raise RedisConnectionError("Redis went away")  # what the hub sees when Redis is down
+
+    for name in ("append_history", "remove_member", "set_online"):
+        monkeypatch.setattr(MemoryBackplane, name, broker_down)
+    ann.send_json({"type": "message", "room": "lobby", "text": "into the void"})
+    with pytest.raises(WebSocketDisconnect) as exc:
+        ann.receive_json()
+    assert (exc.value.code, exc.value.reason) == (1011, "internal error")
+    hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
+    assert (hub.connections, dict(hub.rooms), dict(hub.users)) == (set(), {}, {})
+    assert "could not announce leaving 'lobby'" in caplog.text
+    assert "could not announce leaving 'other'" in caplog.text
