@@ -69,9 +69,10 @@ def servers(count: int, redis_url: str | None) -> Iterator[list[str]]:
     try:
         for i in range(count):
             port = free_port()
-            log = (VAR / f"bench-server-{i}.log").open("w")
             cmd = [sys.executable, "main.py", "--port", str(port)]
-            procs.append(subprocess.Popen(cmd, cwd=HERE, env=env, stdout=log, stderr=log))
+            # The child keeps its own copy of the descriptor; ours is closed right away.
+            with (VAR / f"bench-server-{i}.log").open("w") as log:
+                procs.append(subprocess.Popen(cmd, cwd=HERE, env=env, stdout=log, stderr=log))
             urls.append(f"http://127.0.0.1:{port}")
         for url, proc in zip(urls, procs, strict=True):
             wait_healthy(url, proc)
