@@ -1,8 +1,9 @@
 """Fakes: small working implementations of the service's dependencies, kept in memory.
 
-Unlike a mock, a fake *behaves*: the repository only returns products that exist, and only
-what was committed survives. That is why the unit tier can trust it, and why the integration
-tests run the same scenarios against the real SqlRepository to keep the two honest.
+Unlike a mock, a fake *behaves*: the repository only returns products that exist, and it
+keeps a snapshot of what was committed, so a test can ask what was durable and when. That is
+why the unit tier can trust it, and why the integration tests run the same scenarios against
+the real SqlRepository to keep the two honest.
 """
 
 from __future__ import annotations
