@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import respx
+from fastapi import FastAPI
 
 from orders.payments import HttpPaymentGateway, PaymentDeclined, PaymentError, PaymentUnavailable
 from orders.sandbox import create_sandbox
@@ -125,14 +126,34 @@ async def test_the_backoff_grows_with_each_attempt(monkeypatch: pytest.MonkeyPat
     assert waits == [0.5, 1.0]
 
 
-async def test_the_sandbox_speaks_the_same_contract() -> None:
-    transport = httpx.ASGITransport(app=create_sandbox())
+@pytest.fixture(scope="module")
+def sandbox() -> FastAPI:
+    # Module scope: built once, shared by every test in this file. The sandbox keeps state
+    # (charges by idempotency key), so each test uses keys no other test uses: a wider scope
+    # saves set-up, and the price is that tests can see each other's leftovers.
+    return create_sandbox()
+
+
+@pytest.fixture
+async def sandbox_gateway(sandbox: FastAPI) -> AsyncIterator[HttpPaymentGateway]:
+    # A function-scoped fixture on top of the module-scoped one: a fresh client per test.
+    transport = httpx.ASGITransport(app=sandbox)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
-        gateway = HttpPaymentGateway(client, backoff_s=0)
-        first = await charge(gateway)
-        assert first.startswith("ch_")
-        assert await charge(gateway) == first  # same idempotency key, same charge
-        with pytest.raises(PaymentDeclined, match="card declined"):
-            await gateway.charge(amount_cents=1, customer="x@declined.test", idempotency_key="2")
-        with pytest.raises(PaymentDeclined, match="over card limit"):
-            await gateway.charge(amount_cents=5000_01, customer="x@y.z", idempotency_key="3")
+        yield HttpPaymentGateway(client, backoff_s=0)
+
+
+async def test_the_sandbox_charges_once_per_idempotency_key(
+    sandbox_gateway: HttpPaymentGateway,
+) -> None:
+    first = await charge(sandbox_gateway)
+    assert first.startswith("ch_")
+    assert await charge(sandbox_gateway) == first  # same idempotency key, same charge
+
+
+async def test_the_sandbox_declines_like_the_provider(sandbox_gateway: HttpPaymentGateway) -> None:
+    with pytest.raises(PaymentDeclined, match="card declined"):
+        await sandbox_gateway.charge(
+            amount_cents=1, customer="x@declined.test", idempotency_key="2"
+        )
+    with pytest.raises(PaymentDeclined, match="over card limit"):
+        await sandbox_gateway.charge(amount_cents=5000_01, customer="x@y.z", idempotency_key="3")
