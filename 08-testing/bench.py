@@ -118,7 +118,6 @@ async def in_process(
         servers = {"SQLite": None, "PostgreSQL": pg_server} if pg_server else {"SQLite": None}
         for backend, server in servers.items():
             shared = create_database(server) if server else f"sqlite:///{Path(tmp) / 'shared.db'}"
-            create_schema(shared)
             engine = create_engine(shared, poolclass=NullPool)
 
             async def rollback(engine: AsyncEngine = engine) -> None:
@@ -128,15 +127,18 @@ async def in_process(
             async def recreate(server: str | None = server) -> None:
                 fresh_file = Path(tmp) / f"fresh-{next(counter)}.db"  # removed with tmp
                 url = create_database(server) if server else f"sqlite:///{fresh_file}"
-                create_schema(url)
                 fresh = create_engine(url, poolclass=NullPool)
-                async with AsyncSession(fresh) as session:
-                    await one_unit_test(SqlRepository(session))
-                await fresh.dispose()
-                if server:
-                    drop_database(server, url)
+                try:  # a failed run must not leave test_08_testing_* databases behind
+                    create_schema(url)
+                    async with AsyncSession(fresh) as session:
+                        await one_unit_test(SqlRepository(session))
+                finally:
+                    await fresh.dispose()
+                    if server:
+                        drop_database(server, url)
 
             try:
+                create_schema(shared)
                 per_test = await per_test_seconds(rollback, n, repeat)
                 repositories[f"{backend}, rollback"] = per_test
                 # A fresh database is slow; fewer runs keep the bench short, medians stay fair.

@@ -202,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= settings.port <= 65535:
         parser.error(f"--port must be 0..65535, got {settings.port}")
     try:
-        async_url(settings.database_url)
-    except (ArgumentError, ValueError) as exc:
+        async_url(settings.database_url)  # also creates a SQLite file's folder
+    except (ArgumentError, ValueError, OSError) as exc:
         print(f"main.py: bad setting database_url: {exc}", file=sys.stderr)
         return 2
     try:

@@ -56,6 +56,14 @@ def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
     assert len(lines) == 1 and lines[0].startswith(line), done.stderr
 
 
+def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_a_bad_setting(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    done = run_main(env={"DATABASE_URL": f"sqlite:///{tmp_path / 'a-file' / 'orders.db'}"})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("main.py: bad setting database_url:"), lines
+
+
 def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
