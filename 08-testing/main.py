@@ -96,7 +96,7 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    # Wait for the socket instead of guessing a delay, so port 0 (any free port) works too.
+    # Wait for start-up (lifespan done, socket listening) instead of guessing a delay.
     # uvicorn exposes only a flag, not an event, hence the short poll.
     while not server.started and not task.done():  # noqa: ASYNC110
         await asyncio.sleep(0.05)

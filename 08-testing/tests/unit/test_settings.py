@@ -14,7 +14,7 @@ from orders.settings import VAR_DIR, Settings
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # autouse in this module only: a developer's own DATABASE_URL or .env must not leak in.
-    for name in ("DATABASE_URL", "PAYMENT_URL", "PORT"):
+    for name in ("DATABASE_URL", "PAYMENT_URL", "PORT", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here
 
@@ -39,6 +39,17 @@ def test_a_dotenv_file_is_read(tmp_path: Path) -> None:
 def test_a_bad_port_is_rejected(monkeypatch: pytest.MonkeyPatch, port: str) -> None:
     monkeypatch.setenv("PORT", port)
     with pytest.raises(ValidationError, match="port"):
+        Settings()
+
+
+def test_the_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert Settings().log_level == "DEBUG"
+
+
+def test_an_unknown_log_level_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(ValidationError, match="log_level"):
         Settings()
 
 
