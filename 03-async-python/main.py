@@ -57,7 +57,8 @@ async def demo_fetch(settings: Settings) -> None:
         print(f"{title}: {total * 1000:.0f} ms, at most {max_in_flight(timings)} in flight")
         print("\n".join(render(timings, span=span)), end="\n\n")
     speedup = span / max(t.end for t in concurrent)
-    print(f"speedup {speedup:.1f}x (ideal {min(n, limit)}x: {limit} requests wait together)")
+    together = min(n, limit)
+    print(f"speedup {speedup:.1f}x (ideal {together}x: {together} requests wait together)")
 
 
 async def demo_blocking() -> None:
