@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import URL
@@ -32,6 +33,13 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres:postgres@localhost:5432/postgr
 
 FULL = {"customers": 1000, "orders_each": 10, "rows": 50_000, "per_row": 1000, "requests": 500}
 QUICK = {"customers": 100, "orders_each": 10, "rows": 2_000, "per_row": 100, "requests": 50}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its whole usage on a bad argument; the lesson's CLIs print one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}\n")
 
 
 def machine_header() -> str:
@@ -206,9 +214,7 @@ def plot(results: dict[str, dict], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Benchmark loading strategies, inserts and pooling."
-    )
+    parser = OneLineParser(description="Benchmark loading strategies, inserts and pooling.")
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot (for CI)")
     parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
     args = parser.parse_args(argv)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 import warnings
+from typing import NoReturn
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -30,8 +31,15 @@ class ServiceUnavailable(Exception):
     """The database could not be reached; the message is the one line the user sees."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its whole usage on a bad argument; the lesson's CLIs print one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description="Walk through SQLAlchemy 2.0: models, sessions, queries, loading, pooling.",
         epilog="DATABASE_URL picks the database (default: a SQLite file under var/).",
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
+import bench
 import main
 
 LESSON = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def test_async_tour(run_main: Callable[..., Outcome], database_url: URL) -> None
 def test_bad_argument_is_one_line_and_exit_2(run_main: Callable[..., Outcome]) -> None:
     result = run_main("--speed", "fast")
     assert result.returncode == 2
-    assert "unrecognized arguments: --speed fast" in result.stderr
+    assert result.stderr == "error: unrecognized arguments: --speed fast\n"  # no usage block
 
 
 def test_bad_setting_is_one_line_and_exit_2(
@@ -147,3 +148,11 @@ def test_missing_database_is_named(run_main: Callable[..., Outcome], postgres_se
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert "database 'no_such_db_02_sqlalchemy' does not exist" in result.stderr
+
+
+def test_bench_bad_argument_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--backend", "mysql"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: argument --backend: invalid choice")
