@@ -114,8 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
         backend = backend_of(settings.database_url)
-    except (ValidationError, ArgumentError) as exc:
-        print(f"error: invalid settings: {str(exc).splitlines()[0]}", file=sys.stderr)
+    except ValidationError as exc:
+        # pydantic's first line is only "1 validation error for Settings": name the variable.
+        first = exc.errors()[0]
+        name = "_".join(str(part) for part in first["loc"]).upper()
+        print(f"error: invalid settings: {name}: {first['msg']}", file=sys.stderr)
+        return 2
+    except ArgumentError as exc:
+        print(f"error: invalid settings: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
     if backend not in ASYNC_DRIVERS:
         print(f"error: DATABASE_URL must be sqlite or postgresql, got {backend!r}", file=sys.stderr)

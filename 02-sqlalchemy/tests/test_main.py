@@ -107,7 +107,8 @@ def test_bad_setting_is_one_line_and_exit_2(
 ) -> None:
     result = run_main(database_url=f"sqlite:///{tmp_path / 'x.db'}", POOL_SIZE="lots")
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid settings")
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: invalid settings: POOL_SIZE: Input should be")
 
 
 def test_unsupported_database_is_refused(run_main: Callable[..., Outcome]) -> None:
@@ -119,7 +120,8 @@ def test_unsupported_database_is_refused(run_main: Callable[..., Outcome]) -> No
 def test_unparseable_database_url_is_refused(run_main: Callable[..., Outcome]) -> None:
     result = run_main(database_url="localhost:5432")
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid settings")
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: invalid settings: DATABASE_URL: Could not parse")
 
 
 def _closed_port() -> int:
