@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -54,6 +54,13 @@ class Sizes:
 
 FULL = Sizes(3, 600_000, 32, 20_000, 100, 100_000, 100, 0.01)
 QUICK = Sizes(1, 120_000, 4, 4_000, 8, 20_000, 40, 0.005)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def on_pool(executor: Executor, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
@@ -207,7 +214,7 @@ def io_bound(s: Sizes, cores: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
     args = parser.parse_args(argv)
     s, cores = (QUICK if args.quick else FULL), cpu_count()
