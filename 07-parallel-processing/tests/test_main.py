@@ -99,8 +99,10 @@ def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
+        # On a failed test, kill the whole group: killing main.py alone would leave its
+        # workers and fork server running after the test.
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 130, f"not interrupted in time? stdout={out!r} stderr={err!r}"
     assert "interrupted" in err and "Traceback" not in err
