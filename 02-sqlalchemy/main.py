@@ -17,9 +17,9 @@ from typing import NoReturn
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import make_url, text
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from shop.db import ASYNC_DRIVERS, backend_of, make_async_engine, safe_url
+from shop.db import ASYNC_DRIVERS, backend_of, make_async_engine, safe_url, sync_url
 from shop.narrate import Narrator
 from shop.pooling import make_pooled_engine
 from shop.settings import Settings
@@ -65,17 +65,26 @@ def describe_failure(url: str, exc: BaseException) -> str:
     return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
 
 
+def probe_sql(url: str) -> str:
+    """SQLite opens its file lazily, so SELECT 1 succeeds even on a file that is not a
+    database; reading the schema is what finds out."""
+    return "SELECT count(*) FROM sqlite_master" if backend_of(url) == "sqlite" else "SELECT 1"
+
+
 def run_sync(settings: Settings, narrator: Narrator) -> None:
-    engine = make_pooled_engine(
-        settings.database_url,
-        size=settings.pool_size,
-        overflow=settings.pool_max_overflow,
-        timeout=settings.pool_timeout,
-    )
+    try:
+        engine = make_pooled_engine(
+            settings.database_url,
+            size=settings.pool_size,
+            overflow=settings.pool_max_overflow,
+            timeout=settings.pool_timeout,
+        )
+    except OSError as exc:  # the SQLite file's folder cannot be created
+        raise ServiceUnavailable(describe_failure(settings.database_url, exc)) from exc
     try:
         try:
             with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+                conn.execute(text(probe_sql(settings.database_url)))
         except DBAPIError as exc:
             raise ServiceUnavailable(describe_failure(settings.database_url, exc)) from exc
         run_tour(engine, narrator)
@@ -90,17 +99,20 @@ async def run_async(settings: Settings, narrator: Narrator) -> None:
     warnings.filterwarnings(
         "ignore", message="coroutine 'Connection.cursor' was never awaited", category=RuntimeWarning
     )
-    engine = make_async_engine(
-        settings.database_url,
-        pool_size=settings.pool_size,
-        max_overflow=settings.pool_max_overflow,
-        pool_timeout=settings.pool_timeout,
-        pool_pre_ping=True,
-    )
+    try:
+        engine = make_async_engine(
+            settings.database_url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_max_overflow,
+            pool_timeout=settings.pool_timeout,
+            pool_pre_ping=True,
+        )
+    except OSError as exc:  # the SQLite file's folder cannot be created
+        raise ServiceUnavailable(describe_failure(settings.database_url, exc)) from exc
     try:
         try:
             async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                await conn.execute(text(probe_sql(settings.database_url)))
         except (DBAPIError, OSError) as exc:
             raise ServiceUnavailable(describe_failure(settings.database_url, exc)) from exc
         await run_async_tour(engine, narrator)
@@ -126,6 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     if backend not in ASYNC_DRIVERS:
         print(f"error: DATABASE_URL must be sqlite or postgresql, got {backend!r}", file=sys.stderr)
         return 2
+    if not args.use_async:  # the async tour picks its own driver (shop.db.async_url)
+        try:
+            sync_url(settings.database_url).get_dialect().import_dbapi()
+        except (ImportError, NoSuchModuleError):
+            driver = make_url(settings.database_url).drivername
+            print(
+                f"error: DATABASE_URL names a driver that is not installed ({driver}):"
+                " use postgresql+psycopg:// or sqlite://",
+                file=sys.stderr,
+            )
+            return 2
 
     console = Console(highlight=False, soft_wrap=True)
     narrator = Narrator(console, show_sql=not args.no_sql)

@@ -124,6 +124,36 @@ def test_unparseable_database_url_is_refused(run_main: Callable[..., Outcome]) -
     assert result.stderr.startswith("error: invalid settings: DATABASE_URL: Could not parse")
 
 
+def test_missing_driver_is_refused(run_main: Callable[..., Outcome]) -> None:
+    result = run_main(database_url="postgresql+psycopg2://postgres@localhost/lessons")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: DATABASE_URL names a driver that is not installed")
+
+
+@pytest.mark.parametrize("mode", [(), ("--async",)])
+def test_a_file_that_is_not_a_database_is_one_line_and_exit_1(
+    run_main: Callable[..., Outcome], tmp_path: Path, mode: tuple[str, ...]
+) -> None:
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("plain text, not SQLite\n" * 100)
+    result = run_main(*mode, "--no-sql", database_url=f"sqlite:///{not_a_database}")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert "cannot be opened" in result.stderr and "file is not a database" in result.stderr
+
+
+def test_an_unusable_sqlite_folder_is_one_line_and_exit_1(
+    run_main: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    result = run_main("--no-sql", database_url=f"sqlite:///{a_file / 'shop.db'}")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "cannot be opened" in result.stderr
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
