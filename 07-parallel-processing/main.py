@@ -113,11 +113,14 @@ def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> 
 def run(args: argparse.Namespace, settings: Settings, out: Console) -> int:
     show = not args.no_progress
     out.print(f"machine: {machine_header()}")
-    out.print(f"job: word count over {args.size:g} MB, {args.strategy} with {args.workers} workers")
-    out.print(f"start method: {args.start_method}")
     started = time.perf_counter()
     shards = write_corpus(settings.var_dir, args.size, settings.seed, settings.shard_kb)
-    out.print(f"corpus: {len(shards)} shards ready in {time.perf_counter() - started:.2f} s")
+    ready_s = time.perf_counter() - started
+    # The corpus is whole shards, so --size is rounded: report the size actually counted.
+    size = len(shards) * settings.shard_kb / 1024
+    out.print(f"job: word count over {size:g} MB, {args.strategy} with {args.workers} workers")
+    out.print(f"start method: {args.start_method}")
+    out.print(f"corpus: {len(shards)} shards ready in {ready_s:.2f} s")
 
     started, cpu_started = time.perf_counter(), time.process_time()
     with bar("serial", len(shards), show) as advance:

@@ -38,6 +38,14 @@ def test_main_counts_serially_and_in_parallel_and_compares(tmp_path: Path, strat
     assert "speedup:" in done.stdout
 
 
+def test_the_job_line_names_the_size_actually_counted(tmp_path: Path) -> None:
+    # 0.01 MB is less than one 16 KB shard: the corpus is rounded up to that one shard.
+    done = _main(["--size", "0.01", "--strategy", "threads"], tmp_path, PARALLEL_SHARD_KB="16")
+    assert done.returncode == 0, done.stderr
+    assert "job: word count over 0.015625 MB, threads with" in done.stdout
+    assert "corpus: 1 shards" in done.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
