@@ -41,8 +41,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
-    value = int(text) if text.lstrip("-").isdigit() else None
-    if value is None or not 1 <= value <= 256:
+    try:
+        value = int(text)
+    except ValueError:  # also "²", which str.isdigit() accepts and int() does not
+        value = 0
+    if not 1 <= value <= 256:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
     return value
 

@@ -51,6 +51,7 @@ def test_the_job_line_names_the_size_actually_counted(tmp_path: Path) -> None:
     [
         (["--workers", "0"], {}, "argument --workers: expected a whole number"),
         (["--workers", "many"], {}, "argument --workers: expected a whole number"),
+        (["--workers", "²"], {}, "argument --workers: expected a whole number"),
         (["--size", "-3"], {}, "argument --size: expected megabytes"),
         (["--strategy", "gpu"], {}, "argument --strategy: invalid choice"),
         ([], {"PARALLEL_WORKERS": "x"}, "setting PARALLEL_WORKERS"),
