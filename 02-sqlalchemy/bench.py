@@ -77,7 +77,8 @@ def postgres_database() -> Iterator[URL | None]:
     except DBAPIError:
         print(
             f"PostgreSQL not reachable at {safe_url(server)} - run: docker compose up -d postgres"
-            " (PostgreSQL rows skipped)"
+            " (PostgreSQL rows skipped)",
+            file=sys.stderr,
         )
         admin.dispose()
         yield None
@@ -230,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             backends["sqlite"] = sqlite_url
         if args.backend in ("both", "postgres") and pg_url is not None:
             backends["postgres"] = pg_url
-        if not backends:
-            print("error: no backend to measure", file=sys.stderr)
+        if not backends:  # only PostgreSQL was asked for; postgres_database() said why not
             return 1
         results = run(backends, sizes, repeats)
     report(results, sizes, repeats)

@@ -173,6 +173,18 @@ def test_unreachable_postgres_is_one_line_and_exit_1(
     assert "secret" not in result.stderr  # passwords are never printed
 
 
+def test_bench_without_postgres_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{_closed_port()}/lessons"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert bench.main(["--quick", "--backend", "postgres"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("PostgreSQL not reachable at") and "docker compose up -d postgres" in err
+    assert "secret" not in err
+
+
 @pytest.mark.postgres
 def test_missing_database_is_named(run_main: Callable[..., Outcome], postgres_server: URL) -> None:
     url = _url(postgres_server.set(database="no_such_db_02_sqlalchemy"))
