@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import warnings
 from typing import NoReturn
@@ -51,16 +52,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+LOGIN_REFUSED = re.compile(
+    r'role "[^"]*" does not exist|password authentication failed for user "[^"]*"'
+)
+
+
 def describe_failure(url: str, exc: BaseException) -> str:
     """Turn a connection failure into one actionable line."""
     shown = safe_url(url)
     if backend_of(url) != "postgresql":
         return f"SQLite database at {shown} cannot be opened: {str(exc).splitlines()[0]}"
     database = make_url(url).database
-    if "does not exist" in str(exc):
+    message = str(exc)
+    if f'database "{database}" does not exist' in message:
         return (
             f"PostgreSQL database {database!r} does not exist at {shown} - create it: "
             f"docker compose exec postgres createdb -U postgres {database}"
+        )
+    # The server answered but refused the user: starting it again would not help.
+    refused = LOGIN_REFUSED.search(message)
+    if refused:
+        return (
+            f"PostgreSQL at {shown} refused the login ({refused.group(0)}) -"
+            " check the user and password in DATABASE_URL"
         )
     return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
 

@@ -186,6 +186,19 @@ def test_bench_without_postgres_is_one_line_and_exit_1(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("mode", [(), ("--async",)])
+def test_unknown_user_is_not_called_a_missing_database(
+    run_main: Callable[..., Outcome], postgres_server: URL, mode: tuple[str, ...]
+) -> None:
+    url = _url(postgres_server.set(username="no_such_role_02", password="secret"))
+    result = run_main(*mode, database_url=url)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "refused the login" in result.stderr and "no_such_role_02" in result.stderr
+    assert "does not exist at" not in result.stderr and "secret" not in result.stderr
+
+
+@pytest.mark.postgres
 def test_missing_database_is_named(run_main: Callable[..., Outcome], postgres_server: URL) -> None:
     url = _url(postgres_server.set(database="no_such_db_02_sqlalchemy"))
     result = run_main(database_url=url)
