@@ -79,6 +79,7 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
                 runs[f"{strategy} {n}"] = partial(on_pool, ex, count_primes, tasks)
         measured = interleaved(runs, s.repeat)
         with make_executor("processes", cores) as ex:
+            on_pool(ex, count_primes, tasks)  # warm-up: worker start-up is not "CPU obtained"
             obtained = cores_obtained(ex, count_primes, tasks)
     serial = measured["serial"]
     times = {
