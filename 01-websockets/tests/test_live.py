@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat.client import ChatClient, Predicate, fetch_token, ws_url
-from chat.protocol import Message, Presence, ServerFrame
+from chat.protocol import Error, Message, Presence, ServerFrame
 from tests.conftest import MakeSettings, Serve
 
 
@@ -25,6 +25,10 @@ def left(user: str, reason: str | None = None) -> Predicate:
 
 def said(text: str) -> Predicate:
     return lambda frame: isinstance(frame, Message) and frame.text == text
+
+
+def is_error(frame: ServerFrame) -> bool:
+    return isinstance(frame, Error)
 
 
 def saw(client: ChatClient, predicate: Predicate) -> Callable[[], bool]:
@@ -125,7 +129,9 @@ async def stalled_socket(url: str, name: str) -> ClientConnection:
 async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
     serve: Serve, make_settings: MakeSettings
 ) -> None:
-    settings = make_settings(send_queue=16, close_timeout=5.0)
+    # The loop below sends as fast as the echoes come back: the token bucket must refuse none
+    # of those frames, or the test would wait for an echo the server never meant to send.
+    settings = make_settings(send_queue=16, close_timeout=5.0, rate_burst=1_000_000)
     async with serve(settings) as url:
         fast = [await ChatClient.connect(url, n) for n in ("ann", "bob")]
         slow = await stalled_socket(url, "slow")
@@ -134,13 +140,17 @@ async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
         await slow.send('{"type":"join","room":"lobby"}')
         await fast[0].expect(lambda f: isinstance(f, Presence) and f.joined == "slow")
 
-        # Keep talking until the server gives up on the client that does not read.
+        # Keep talking until the server gives up on the client that does not read. That takes
+        # as many messages as the kernel buffers in front of "slow" hold (Linux autotunes a
+        # socket's send buffer up to net.ipv4.tcp_wmem, 4 MB by default): the cap of 10,000
+        # near-limit messages (~19 MB) is only there so a broken server cannot loop forever.
         sent: list[str] = []
-        payload = "y" * 1500
-        while not saw(fast[0], left("slow"))() and len(sent) < 2000:
+        payload = "y" * 1_900
+        while not saw(fast[0], left("slow"))() and len(sent) < 10_000:
             text = f"{len(sent)} {payload}"
             await fast[0].send(type="message", room="lobby", text=text)
-            await fast[0].expect(said(text))
+            reply = await fast[0].expect(lambda f, text=text: said(text)(f) or is_error(f))
+            assert not isinstance(reply, Error), reply  # e.g. refused by the rate limit
             sent.append(text)
 
         # The readers got every message, in order, while "slow" never read a byte.
