@@ -9,7 +9,6 @@ in the same run, so the table holds on other machines even where the seconds do 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import platform
@@ -21,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from asyncio_patterns import loop_lag
+from asyncio_patterns.cli import OneLineParser
 from asyncio_patterns.fetch import (
     Fetcher,
     Timing,
@@ -151,7 +151,7 @@ def plot(timelines: dict[str, list[Timing]], path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
     args = parser.parse_args()
     n, latency, repeats, jobs = (30, 0.02, 1, 300) if args.quick else (100, 0.05, 3, 2000)

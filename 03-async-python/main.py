@@ -8,24 +8,17 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import NoReturn
 
 from pydantic import ValidationError
 
 from asyncio_patterns import failures, lifecycle, loop_lag, pipeline
+from asyncio_patterns.cli import OneLineParser
 from asyncio_patterns.fetch import bounded, client_for, fetch_sequential, max_in_flight
 from asyncio_patterns.settings import Settings
 from asyncio_patterns.slow_server import SlowServer
 from asyncio_patterns.timeline import render
 
 DEMOS = ("fetch", "blocking", "failures", "pipeline", "lifecycle", "all")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints usage plus the error; a CLI of this project prints one line."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def int_between(low: int, high: int) -> type[int]:
@@ -97,7 +90,7 @@ async def demo_pipeline() -> None:
 
     out = await pipeline.run_pipeline(range(1, 31), handle, workers=3, maxsize=4)
     print(f"processed {len(out.results)}, dead letters {len(out.dead_letters)}:")
-    for item, error in out.dead_letters.items():
+    for item, error in out.dead_letters:
         print(f"  dead letter {item}: {error}")
     print(f"queue never held more than {out.max_queue_size} items (maxsize 4): backpressure")
 

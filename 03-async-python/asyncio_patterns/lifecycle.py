@@ -64,7 +64,7 @@ async def shielded_commit(journal: list[str], gate: asyncio.Event) -> None:
 
     # shield() protects the inner task from the caller's cancellation: the caller still gets
     # CancelledError, but the commit task runs to the end.
-    inner = asyncio.ensure_future(commit())
+    inner = asyncio.create_task(commit())
     try:
         await asyncio.shield(inner)
     except asyncio.CancelledError:

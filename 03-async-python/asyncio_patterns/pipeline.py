@@ -24,8 +24,12 @@ R = TypeVar("R")
 
 @dataclass
 class PipelineResult(Generic[T, R]):
-    results: dict[T, R] = field(default_factory=dict)
-    dead_letters: dict[T, str] = field(default_factory=dict)  # item -> "ExcType: message"
+    # Lists of (item, outcome) pairs, in completion order, not dicts keyed by item: the input
+    # may repeat an item (two identical orders are two orders) or hold unhashable ones, and a
+    # dict would silently fold duplicates together - the very loss this pipeline promises not to
+    # have. len(results) + len(dead_letters) == number of items put in.
+    results: list[tuple[T, R]] = field(default_factory=list)
+    dead_letters: list[tuple[T, str]] = field(default_factory=list)  # (item, "ExcType: message")
     max_queue_size: int = 0  # the fullest the queue ever got: proves backpressure held
 
 
@@ -44,9 +48,9 @@ async def run_pipeline(
         while True:
             item = await queue.get()
             try:
-                outcome.results[item] = await handler(item)
+                outcome.results.append((item, await handler(item)))
             except Exception as exc:  # a bad item must not kill the worker
-                outcome.dead_letters[item] = f"{type(exc).__name__}: {exc}"
+                outcome.dead_letters.append((item, f"{type(exc).__name__}: {exc}"))
             finally:
                 queue.task_done()  # in finally: a failed item still counts as handled
 

@@ -51,6 +51,16 @@ def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("script", ["main.py", "bench.py"])
+def test_an_unknown_option_gives_one_line_and_exit_2(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, script, "--fast"], cwd=LESSON, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == f"{script}: error: unrecognized arguments: --fast\n"
+
+
 def test_a_bad_setting_in_the_environment_is_named(monkeypatch, capsys) -> None:
     monkeypatch.setenv("ASYNC_CONCURRENCY", "0")
 

@@ -33,11 +33,12 @@ def test_garbage_closes_only_that_connection(slow_server: SlowServer) -> None:
 
 
 def test_stop_closes_the_port_and_idle_connections() -> None:
-    with SlowServer(delay=0) as server:
-        client = httpx.Client()
-        assert client.get(f"{server.url}/idle").status_code == 200  # leaves a keep-alive conn
-        port = server.port
+    with httpx.Client() as client:
+        with SlowServer(delay=0) as server:
+            assert client.get(f"{server.url}/idle").status_code == 200  # a keep-alive conn
+            port = server.port
 
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
-    client.close()
+        # Nothing else in this test binds ports; another process on the machine could take the
+        # freed one in between, which is why this checks right away.
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
