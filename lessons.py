@@ -142,7 +142,10 @@ def resolve_ready(names: list[str]) -> list[Lesson]:
     lessons = [resolve(name) for name in names]
     for lesson in lessons:
         if not lesson.ready:
-            raise UsageError(f"{lesson.name} is planned and not written yet (see README.md)")
+            ready = ", ".join(lesson.name for lesson in CATALOGUE if lesson.ready)
+            raise UsageError(
+                f"{lesson.name} is planned and not written yet (see README.md); ready: {ready}"
+            )
     return lessons
 
 
@@ -232,20 +235,37 @@ def run_pytest(name: str, folder: Path, requirements: Path, extra: list[str]) ->
             [str(python), "-m", "pytest", f"--junitxml={report}", *extra], cwd=folder, check=False
         ).returncode
         outcome = Outcome(name, seconds=time.perf_counter() - start)
-        if report.is_file():
+        has_report = report.is_file()
+        if has_report:
             outcome.passed, outcome.failed, outcome.skipped = read_junit(report)
-    if code == 5:
-        outcome.note = "no tests ran"  # an existing lesson with no tests is a failure
-    elif code != 0 and not outcome.failed:
-        outcome.note = f"pytest exit code {code}"
-    if outcome.skipped and os.environ.get("LESSONS_FAIL_ON_SKIP") == "1":
-        outcome.note = f"{outcome.skipped} skipped (LESSONS_FAIL_ON_SKIP=1)"
+    counted = outcome.passed + outcome.failed + outcome.skipped
+    if code != 0 and not outcome.failed:
+        # 5 is pytest's "no tests collected": an existing lesson with no tests is a failure.
+        outcome.note = "no tests ran" if code == 5 else f"pytest exit code {code}"
+    elif not has_report:
+        # Without the report nothing was counted, so nothing may be called green (an extra
+        # --junitxml=... replaces ours).
+        outcome.note = "no test report (do not pass --junitxml)"
+    elif counted == 0:
+        outcome.note = "no tests ran"  # e.g. --collect-only: exit 0, nothing executed
+    if outcome.skipped and fail_on_skip():
+        outcome.note = f"{outcome.skipped} skipped (LESSONS_FAIL_ON_SKIP is set)"
     return outcome
+
+
+def fail_on_skip() -> bool:
+    value = os.environ.get("LESSONS_FAIL_ON_SKIP", "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise UsageError(f"LESSONS_FAIL_ON_SKIP={value!r}: use 1 or 0")
 
 
 def cmd_test(names: list[str], extra: list[str]) -> int:
     # No names: the repository's own tests, then every ready lesson. "repository" names the former.
     lesson_names = [name for name in names if name != "repository"]
+    fail_on_skip()  # a value it cannot read is a usage error now, not after the first lesson
     outcomes: list[Outcome] = []
     if not names or "repository" in names:
         outcomes.append(run_pytest("repository", ROOT, ROOT / "tests" / "requirements.txt", extra))

@@ -50,6 +50,7 @@ def test_a_planned_lesson_cannot_be_run() -> None:
     result = cli("run", planned.number)
 
     assert result.returncode == 2 and "planned" in result.stderr
+    assert "03-async-python" in result.stderr  # and the ready ones are named
 
 
 def test_list_shows_all_twenty_lessons_with_their_status() -> None:
@@ -101,15 +102,58 @@ def test_a_lesson_without_tests_fails(fake_lesson: Path) -> None:
     assert outcome.note == "no tests ran" and not outcome.ok
 
 
-def test_skips_fail_the_run_when_asked(fake_lesson: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("value", ["1", "true", "yes"])
+def test_skips_fail_the_run_when_asked(
+    fake_lesson: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
     (fake_lesson / "test_skip.py").write_text(
         "import pytest\n@pytest.mark.skipif(True, reason='no service')\ndef test_x(): pass\n"
     )
-    monkeypatch.setenv("LESSONS_FAIL_ON_SKIP", "1")
+    monkeypatch.setenv("LESSONS_FAIL_ON_SKIP", value)
 
     outcome = lessons.run_pytest("skips", fake_lesson, fake_lesson / "requirements.txt", ["-q"])
 
     assert outcome.skipped == 1 and not outcome.ok
+
+
+def test_skips_are_reported_but_allowed_by_default(
+    fake_lesson: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (fake_lesson / "test_skip.py").write_text(
+        "import pytest\n@pytest.mark.skipif(True, reason='no service')\ndef test_x(): pass\n"
+    )
+    monkeypatch.delenv("LESSONS_FAIL_ON_SKIP", raising=False)
+
+    outcome = lessons.run_pytest("skips", fake_lesson, fake_lesson / "requirements.txt", ["-q"])
+
+    assert outcome.skipped == 1 and outcome.ok
+
+
+def test_an_unreadable_fail_on_skip_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LESSONS_FAIL_ON_SKIP", "maybe")
+
+    with pytest.raises(lessons.UsageError, match="LESSONS_FAIL_ON_SKIP"):
+        lessons.fail_on_skip()
+
+
+@pytest.mark.parametrize(
+    ("extra", "note"),
+    [
+        (["--collect-only"], "no tests ran"),  # exit 0 with nothing executed
+        (["--junitxml=elsewhere.xml"], "no test report"),  # our report replaced: nothing counted
+    ],
+)
+def test_a_run_that_counted_nothing_is_not_green(
+    fake_lesson: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str], note: str
+) -> None:
+    monkeypatch.setenv("LESSONS_FAIL_ON_SKIP", "1")
+    (fake_lesson / "test_skip.py").write_text(
+        "import pytest\n@pytest.mark.skipif(True, reason='no service')\ndef test_x(): pass\n"
+    )
+
+    outcome = lessons.run_pytest("x", fake_lesson, fake_lesson / "requirements.txt", ["-q", *extra])
+
+    assert note in outcome.note and not outcome.ok
 
 
 # ---------------------------------------------------------------- install stamp
