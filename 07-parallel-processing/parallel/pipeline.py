@@ -27,6 +27,7 @@ from typing import Any
 from parallel.runtime import ignore_sigint, mp_context, sigint_blocked
 
 _DONE = "__worker_done__"
+_IDLE = -1  # a worker's slot in `busy` while it holds no item
 
 
 @dataclass
@@ -38,26 +39,42 @@ class PipelineResult:
 
 
 class WorkerCrashed(RuntimeError):
-    """A worker died without saying goodbye (killed, segfault, out of memory).
+    """A worker exited without saying goodbye (killed, segfault, out of memory, ``sys.exit``).
 
-    ``partial`` holds what had come back before, so finished work is not thrown away and the
-    items to redo are exactly those in ``range(partial.submitted)`` missing from it.
+    ``lost`` maps each such worker's name to the index of the item it was working on (None if
+    it was between items). ``partial`` holds what had come back before, so finished work is not
+    thrown away and the items to redo are exactly those in ``range(partial.submitted)`` missing
+    from it.
     """
 
-    def __init__(self, message: str, partial: PipelineResult) -> None:
+    def __init__(self, message: str, partial: PipelineResult, lost: dict[str, int | None]) -> None:
         super().__init__(message)
         self.partial = partial
+        self.lost = lost
 
 
-def _worker(fn: Callable[[Any], Any], tasks: Queue[Any], results: Queue[Any]) -> None:
+def _worker(
+    fn: Callable[[Any], Any], tasks: Queue[Any], results: Queue[Any], busy: Any, slot: int
+) -> None:
     ignore_sigint()
     while (job := tasks.get()) is not None:
         index, item = job
+        busy[slot] = index  # so the parent can name the item if this process dies inside fn
         try:
             results.put((index, True, fn(item)))
         except Exception:  # report it, keep working: one bad item must not stop the others
             results.put((index, False, traceback.format_exc()))
-    results.put(_DONE)
+        busy[slot] = _IDLE
+    results.put((_DONE, slot))
+
+
+def _silent_exits(procs: list[BaseProcess], said_done: set[int]) -> set[int]:
+    """Workers that have exited - with any exit code, 0 included - without their goodbye.
+
+    An exit code of 0 is no proof of a finished job: ``sys.exit()`` inside fn, or a library
+    calling ``os._exit(0)``, ends the worker just as quietly as the OOM killer does.
+    """
+    return {i for i, p in enumerate(procs) if p.exitcode is not None and i not in said_done}
 
 
 class _Producer(threading.Thread):
@@ -100,8 +117,11 @@ def run_pipeline(
     ctx = context or mp_context()
     tasks: Queue[Any] = ctx.Queue(maxsize=queue_size or 2 * workers)
     results: Queue[Any] = ctx.Queue()
+    # One slot per worker holding the item it is on: shared memory written by one process and
+    # read by the parent only after that process has exited, so it needs no lock.
+    busy = ctx.Array("q", [_IDLE] * workers, lock=False)  # type: ignore[attr-defined]
     procs: list[BaseProcess] = [
-        ctx.Process(target=_worker, args=(fn, tasks, results), name=f"worker-{i}")  # type: ignore[attr-defined]
+        ctx.Process(target=_worker, args=(fn, tasks, results, busy, i), name=f"worker-{i}")  # type: ignore[attr-defined]
         for i in range(workers)
     ]
     producer = _Producer(items, tasks, workers)
@@ -123,19 +143,24 @@ def run_pipeline(
             for p in procs:
                 p.start()
         producer.start()
-        finished = 0
-        while finished < workers:
+        said_done: set[int] = set()
+        suspects: set[int] = set()
+        while len(said_done) < workers:
             try:
                 message = results.get(timeout=0.05)
             except queue.Empty:
-                dead = [p.name for p in procs if p.exitcode not in (None, 0)]
-                if dead:
+                # A process flushes everything it put on a queue before it exits. So a worker
+                # seen exited at the previous empty read, and still silent now that the queue
+                # has been read dry again, will never send anything more: it crashed.
+                gone = _silent_exits(procs, said_done)
+                if crashed := gone & suspects:
                     out.submitted = producer.submitted
-                    message = f"{', '.join(dead)} died; results so far are in .partial"
-                    raise WorkerCrashed(message, out) from None
+                    lost = {procs[i].name: _item(busy[i]) for i in sorted(crashed)}
+                    raise WorkerCrashed(_crash_message(procs, crashed, busy), out, lost) from None
+                suspects = gone
                 continue
-            if message == _DONE:
-                finished += 1
+            if message[0] == _DONE:
+                said_done.add(message[1])
                 continue
             index, ok, value = message
             if ok:
@@ -165,3 +190,16 @@ def run_pipeline(
     out.interrupted = interrupted.is_set()
     out.submitted = producer.submitted
     return out
+
+
+def _item(slot_value: int) -> int | None:
+    return None if slot_value == _IDLE else slot_value
+
+
+def _crash_message(procs: list[BaseProcess], crashed: set[int], busy: Any) -> str:
+    parts = []
+    for i in sorted(crashed):
+        item = _item(busy[i])
+        doing = "between items" if item is None else f"on item {item}"
+        parts.append(f"{procs[i].name} exited with code {procs[i].exitcode} {doing}")
+    return "; ".join(parts) + " without reporting back"

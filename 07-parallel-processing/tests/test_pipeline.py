@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 
 import pytest
 
@@ -56,10 +57,27 @@ def test_sigint_stops_cleanly_and_accounts_for_every_item() -> None:
 
 def test_a_worker_that_dies_is_reported_not_waited_for_forever() -> None:
     # os._exit kills the worker without a goodbye message, as the OOM killer would.
-    with pytest.raises(WorkerCrashed, match="worker-0 died") as info:
+    with pytest.raises(WorkerCrashed, match="worker-0 exited with code 3 on item 0") as info:
         run_pipeline(os._exit, [3], workers=1)
+    assert info.value.lost == {"worker-0": 0}
     assert info.value.partial.submitted == 1
     assert info.value.partial.results == {}  # the one item was lost with the worker: redo it
+
+
+def test_a_worker_that_exits_with_code_0_mid_job_is_a_crash_too() -> None:
+    # sys.exit(0) raises SystemExit, which `except Exception` rightly does not catch: the
+    # worker ends with exit code 0 but never sends its goodbye. The other worker carries on.
+    items: list[object] = [(0, 100), (100, 200), 0, (200, 300), (300, 400)]
+    with pytest.raises(WorkerCrashed, match="exited with code 0 on item 2 without") as info:
+        run_pipeline(_count_or_exit, items, workers=2, queue_size=1)
+    assert list(info.value.lost.values()) == [2]
+    assert 2 not in info.value.partial.results
+
+
+def _count_or_exit(item: object) -> int:
+    if isinstance(item, int):
+        sys.exit(item)
+    return count_primes(item)  # type: ignore[arg-type]
 
 
 def test_zero_workers_is_rejected() -> None:
