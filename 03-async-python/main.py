@@ -11,14 +11,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 from pydantic import ValidationError
 
-from asyncio_patterns import failures, lifecycle, loop_lag, pipeline
+from asyncio_patterns import basics, failures, lifecycle, loop_lag, pipeline
 from asyncio_patterns.cli import OneLineParser
 from asyncio_patterns.fetch import bounded, client_for, fetch_sequential, max_in_flight
 from asyncio_patterns.settings import Settings
 from asyncio_patterns.slow_server import SlowServer
 from asyncio_patterns.timeline import render
 
-DEMOS = ("fetch", "blocking", "failures", "pipeline", "lifecycle", "all")
+DEMOS = ("fetch", "basics", "blocking", "failures", "pipeline", "lifecycle", "all")
 
 
 def int_between(low: int, high: int) -> type[int]:
@@ -70,6 +70,14 @@ async def demo_blocking() -> None:
             )
 
 
+async def demo_basics() -> None:
+    print("a coroutine vs a task, each appending to a journal:")
+    for line in await basics.coroutine_vs_task():
+        print(f"  {line}")
+    order = await basics.in_completion_order({"slow": 0.3, "fast": 0.1, "medium": 0.2})
+    print(f"started slow, fast, medium; as_completed gave: {', '.join(order)}")
+
+
 async def demo_failures() -> None:
     journal = failures.Journal()
     results = await failures.with_gather(journal)
@@ -107,6 +115,7 @@ async def demo_lifecycle() -> None:
 async def run(demo: str, settings: Settings) -> None:
     demos = {
         "fetch": lambda: demo_fetch(settings),
+        "basics": demo_basics,
         "blocking": demo_blocking,
         "failures": demo_failures,
         "pipeline": demo_pipeline,

@@ -26,7 +26,7 @@ def test_fetch_demo_prints_both_timelines_and_a_speedup(capsys: pytest.CaptureFi
     assert "speedup" in out
 
 
-@pytest.mark.parametrize("demo", ["failures", "pipeline", "lifecycle"])
+@pytest.mark.parametrize("demo", ["basics", "failures", "pipeline", "lifecycle"])
 def test_other_demos_run(demo: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main.main([demo]) == 0
     assert f"== {demo} ==" in capsys.readouterr().out
