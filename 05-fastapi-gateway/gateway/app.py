@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,8 @@ from gateway.middleware import EdgeMiddleware
 from gateway.ratelimit import RedisRateLimiter, make_limiter
 from gateway.settings import GatewaySettings
 from gateway.upstream import Upstream
+
+log = logging.getLogger("gateway")
 
 
 class Readiness(BaseModel):
@@ -47,6 +50,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 )
                 for r in settings.routes
             }
+            if absent := compose.missing_parts(upstreams):
+                # Said once at startup, so an operator need not learn it from a client's 503.
+                log.warning("/composite/orders answers 503: no route named %s", ", ".join(absent))
             limiter = make_limiter(settings.redis_url, settings.rate_limit_prefix)
             app.state.gateway = Gateway(settings, client, upstreams, limiter)
             balancers = [u.balancer for u in upstreams.values()]

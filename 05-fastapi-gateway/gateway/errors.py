@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from gateway.upstream import UpstreamError
+
+log = logging.getLogger("gateway.errors")
 
 
 class GatewayError(Exception):
@@ -80,3 +83,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a refusal: the client still gets the one error shape and a request id to
+        # quote, never a plain-text "Internal Server Error". Starlette re-raises after this
+        # answer, so the server logs the traceback; this line ties it to the request id.
+        rid = request.scope.get("state", {}).get("request_id")
+        log.error(
+            "unhandled %s on %s %s, request %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            rid,
+        )
+        # This handler runs outside EdgeMiddleware, which would otherwise add the header.
+        headers = {"X-Request-ID": rid} if rid else None
+        return error_response(request, 500, "internal_error", "unexpected error", headers)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from gateway.devstack import Stack
 from gateway.serving import ServerThread
 from gateway.settings import Route
-from tests.upstreams import CUT_SHORT, NOT_JSON, BrokenUpstream
+from tests.upstreams import CUT_SHORT, NOT_JSON, BrokenUpstream, json_answer
 
 
 def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
@@ -67,6 +67,56 @@ def test_part_that_is_not_json_is_missing_not_a_500(
     assert body["degraded"] is True and body["user"] is None
     assert body["missing"] == {"user": "bad_gateway: users answered with no JSON"}
     assert body["products"][0]["sku"] == "KB-01"
+
+
+def test_parts_of_an_unexpected_shape_are_missing_not_a_500(
+    stack: Stack, start_gateway: Callable[..., ServerThread]
+) -> None:
+    # Valid JSON, wrong shape: a user that is a list, a product page without "items".
+    with (
+        BrokenUpstream(json_answer(["not", "a", "user"])) as users,
+        BrokenUpstream(json_answer({"data": []})) as catalog,
+    ):
+        routes = routes_with(stack, users=users.url, catalog=catalog.url)
+        gw = start_gateway(routes=routes)
+        r = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["degraded"] is True and body["user"] is None and body["products"] is None
+    assert body["missing"]["user"].startswith("bad_gateway: users answered an unexpected shape")
+    assert body["missing"]["products"] == (
+        "bad_gateway: catalog answered an unexpected shape (items: Field required)"
+    )
+
+
+def test_order_of_an_unexpected_shape_is_502_with_json(
+    stack: Stack, start_gateway: Callable[..., ServerThread]
+) -> None:
+    order = {"id": 1, "user_id": 1, "lines": [{"sku": "KB-01"}]}  # lines without product_id
+    with BrokenUpstream(json_answer(order)) as orders:
+        gw = start_gateway(routes=routes_with(stack, orders=orders.url))
+        r = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"})
+    assert r.status_code == 502
+    error = r.json()["error"]
+    assert error["code"] == "bad_gateway"
+    assert error["message"] == (
+        "orders answered an unexpected shape (lines.0.product_id: Field required)"
+    )
+
+
+def test_route_table_without_its_parts_is_503_naming_them(
+    stack: Stack, start_gateway: Callable[..., ServerThread]
+) -> None:
+    # A catalog-only gateway (like the bench's) has nothing to compose an order from.
+    catalog_only = [r for r in stack.routes() if r.name == "catalog"]
+    gw = start_gateway(routes=catalog_only)
+    r = httpx.get(f"{gw.url}/composite/orders/1", headers={"X-API-Key": "demo-key"})
+    assert r.status_code == 503
+    error = r.json()["error"]
+    assert error["code"] == "composite_unavailable"
+    assert error["message"].endswith("this gateway has no route named orders, users")
+    # The rest of the gateway is unaffected.
+    assert httpx.get(f"{gw.url}/products/1", headers={"X-API-Key": "demo-key"}).status_code == 200
 
 
 def test_order_cut_short_is_502_not_a_500(

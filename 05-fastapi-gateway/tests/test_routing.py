@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from gateway import proxy
 from gateway.serving import ServerThread
 from gateway.settings import Route
 from tests.conftest import wait_for
@@ -192,3 +193,24 @@ def test_access_log_has_one_json_line_per_request(
     assert (line["method"], line["path"], line["client"]) == ("GET", "/users/2", "demo")
     assert line["upstream"].startswith("127.0.0.1:")
     assert line["duration_ms"] >= 0
+
+
+def test_unexpected_error_is_a_json_500_with_the_request_id(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Stands in for any bug: the client must still get the error shape, the log the details.
+    def broken(*args: object) -> list[tuple[str, str]]:
+        raise RuntimeError("a bug")
+
+    gw = echo_gateway(serve, start_gateway)
+    monkeypatch.setattr(proxy, "upstream_headers", broken)
+    with caplog.at_level(logging.ERROR, logger="gateway.errors"):
+        r = httpx.get(f"{gw.url}/echo/x", headers={**KEY, "X-Request-ID": "bug-7"})
+    assert r.status_code == 500
+    assert r.headers["x-request-id"] == "bug-7"
+    error = r.json()["error"]
+    assert (error["code"], error["request_id"]) == ("internal_error", "bug-7")
+    assert "unhandled RuntimeError on GET /echo/x, request bug-7" in caplog.messages

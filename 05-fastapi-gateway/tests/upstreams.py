@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -70,6 +71,13 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
 CUT_SHORT = b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\nabc"
 # A complete, well-formed answer whose body is not the JSON it claims to be.
 NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nnotjs"
+
+
+def json_answer(value: object) -> bytes:
+    """A well-formed 200 with a JSON body: valid HTTP, valid JSON, whatever shape is given."""
+    body = json.dumps(value).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    return head.encode() + b"\r\n\r\n" + body
 
 
 class BrokenUpstream:
