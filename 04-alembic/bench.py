@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from sqlalchemy import URL, Engine, MetaData, Table, bindparam, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from evolve.backfill import backfill_in_batches, backfill_in_one_statement, member_emails_table
+from evolve.diagnose import cannot_use
 from evolve.settings import LESSON_DIR
 
 COMPOSE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/lessons"
@@ -145,17 +146,26 @@ def server_url() -> URL:
 def throwaway_database(server: URL) -> tuple[Engine, Callable[[], None]]:
     """A fresh database for the bench, and the function that drops it."""
     admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"bench_04_alembic_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as conn:
-            name = f"bench_04_alembic_{uuid.uuid4().hex[:12]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        shown = server.render_as_string(hide_password=True)
-        print(
-            f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres",
-            file=sys.stderr,
-        )
+        conn = admin.connect()
+    except DBAPIError as exc:
+        # Not reachable, login refused or no maintenance database: each has its own fix.
+        print(cannot_use(server, str(exc.orig)), file=sys.stderr)
         raise SystemExit(1) from None
+    with conn:
+        try:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except DBAPIError as exc:
+            # The server is up and let us in; this user may not create databases.
+            shown = server.render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0]
+            print(
+                f"PostgreSQL at {shown} refused CREATE DATABASE ({reason})"
+                " - the bench needs a user allowed to create databases",
+                file=sys.stderr,
+            )
+            raise SystemExit(1) from None
     engine = create_engine(server.set(database=name), pool_size=4)
 
     def drop() -> None:

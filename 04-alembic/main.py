@@ -16,10 +16,11 @@ from typing import NoReturn
 from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import URL, Engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
 
+from evolve.diagnose import probe
 from evolve.runner import make_config, make_engine, upgrade_order
 from evolve.settings import VAR_DIR, Settings
 from evolve.walk import MigrationWalk, migrate_audit, offline_sql
@@ -71,31 +72,15 @@ def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace
 
 
 def connect_or_explain(url: str) -> Engine:
-    """An engine whose database answered, or SystemExit(1) with one line saying how to fix it."""
+    """An engine whose database answered a query, or SystemExit(1) with one line on why not."""
     if url.startswith("sqlite"):
         VAR_DIR.mkdir(exist_ok=True)
     engine = make_engine(url)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        print(cannot_connect(make_url(url), str(exc.orig)), file=sys.stderr)
-        raise SystemExit(1) from None
+    problem = probe(engine)
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(1)
     return engine
-
-
-def cannot_connect(url: URL, reason: str) -> str:
-    """The one line for a database that did not answer: what was tried, and the fix."""
-    shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "sqlite":
-        return f"cannot open SQLite database at {shown} - check that its folder exists"
-    if "does not exist" in reason:
-        # The server is up; starting it again would not help, creating the database does.
-        return (
-            f"PostgreSQL database {url.database!r} does not exist at {shown}"
-            f" - run: docker compose exec postgres createdb -U postgres {url.database}"
-        )
-    return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
 
 
 def main(argv: list[str] | None = None) -> int:

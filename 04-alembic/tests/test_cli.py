@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import alembic.config
 import pytest
-from sqlalchemy import URL
+from sqlalchemy import URL, create_engine, text
 
 import bench
 import main
@@ -114,6 +114,73 @@ def test_missing_postgres_database_says_how_to_create_it(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"PostgreSQL database '{name}' does not exist at ")
     assert line.endswith(f"- run: docker compose exec postgres createdb -U postgres {name}")
+
+
+@pytest.mark.postgres
+def test_unknown_postgres_user_is_a_refused_login_not_a_missing_database(
+    postgres_server: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PostgreSQL says 'role "x" does not exist': the same words as a missing database,
+    # but the fix is the user in the URL, not createdb.
+    user = f"no_such_role_04_{uuid.uuid4().hex[:8]}"
+    url = postgres_server.set(username=user, password="secret")
+    with pytest.raises(SystemExit) as exited:
+        main.main(["--database-url", url.render_as_string(hide_password=False)])
+    assert exited.value.code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"refused the login for user '{user}'" in line
+    assert "createdb" not in line and "docker compose up" not in line
+    assert "secret" not in line
+
+
+@pytest.fixture
+def role_without_createdb(postgres_server: URL) -> Iterator[str]:
+    """A login role that may not create databases, dropped after the test."""
+    role = f"bench_04_nocreate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN NOCREATEDB'))
+    try:
+        yield role
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        # Port 1: nothing listens there, the refusal is immediate.
+        ("postgresql+psycopg://postgres:secret@127.0.0.1:1/x", "PostgreSQL not reachable at"),
+        pytest.param("unknown user", "refused the login for user", marks=pytest.mark.postgres),
+        pytest.param("no createdb", "refused CREATE DATABASE", marks=pytest.mark.postgres),
+    ],
+)
+def test_bench_says_why_it_could_not_make_its_database(
+    server: str,
+    expected: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if server == "unknown user":
+        pg: URL = request.getfixturevalue("postgres_server")
+        server = pg.set(username=f"no_such_role_04_{uuid.uuid4().hex[:8]}").render_as_string(
+            hide_password=False
+        )
+    elif server == "no createdb":
+        pg = request.getfixturevalue("postgres_server")
+        role = request.getfixturevalue("role_without_createdb")
+        server = pg.set(username=role, password=None).render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", server)
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--quick"])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert expected in err[0]
+    assert "secret" not in err[0]
 
 
 @pytest.mark.parametrize(
