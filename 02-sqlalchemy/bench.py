@@ -6,6 +6,7 @@
 1. N+1: lazy loading vs selectinload vs joinedload (statements and time)
 2. Inserting rows: commit per row vs one commit vs insert() with a list vs Core executemany
 3. Connection checkout: QueuePool vs NullPool
+4. Pagination: OFFSET vs keyset, on page 1 and on a deep page
 """
 
 from __future__ import annotations
@@ -31,8 +32,24 @@ from shop.settings import LESSON_DIR
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres:postgres@localhost:5432/postgres"
 
-FULL = {"customers": 1000, "orders_each": 10, "rows": 50_000, "per_row": 1000, "requests": 500}
-QUICK = {"customers": 100, "orders_each": 10, "rows": 2_000, "per_row": 100, "requests": 50}
+FULL = {
+    "customers": 1000,
+    "orders_each": 10,
+    "rows": 50_000,
+    "per_row": 1000,
+    "requests": 500,
+    "products": 100_000,
+    "page_size": 10,
+}
+QUICK = {
+    "customers": 100,
+    "orders_each": 10,
+    "rows": 2_000,
+    "per_row": 100,
+    "requests": 50,
+    "products": 2_000,
+    "page_size": 10,
+}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -116,6 +133,9 @@ def run(backends: dict[str, URL], sizes: dict[str, int], repeats: int) -> dict[s
                     engine, sizes["rows"], sizes["per_row"], max(1, repeats // 2)
                 ),
                 "checkout": measure.checkout(url, sizes["requests"], repeats),
+                "pagination": measure.pagination(
+                    engine, sizes["products"], sizes["page_size"], repeats
+                ),
             }
         finally:
             measure.reset_schema(engine)
@@ -180,6 +200,25 @@ def report(results: dict[str, dict], sizes: dict[str, int], repeats: int) -> Non
         ["backend", "pool", "requests", "us/request", "vs QueuePool"],
         rows,
     )
+    rows = []
+    for backend, r in results.items():
+        first = r["pagination"][0].seconds  # keyset, page 1: the cheapest page there is
+        for m in r["pagination"]:
+            rows.append(
+                [
+                    backend,
+                    m.case,
+                    f"{m.rows}",
+                    f"{m.seconds * 1000:.2f}",
+                    f"{m.seconds / first:.1f}x",
+                ]
+            )
+    print_table(
+        f"4. Pagination: {sizes['page_size']} products a page out of {sizes['products']:,}"
+        f" (median of {repeats}, {measure.PAGE_FETCHES} fetches each)",
+        ["backend", "query", "rows", "ms/page", "vs keyset page 1"],
+        rows,
+    )
 
 
 def plot(results: dict[str, dict], path: Path) -> None:
@@ -188,11 +227,12 @@ def plot(results: dict[str, dict], path: Path) -> None:
     matplotlib.use("Agg")  # no display: render straight to a file
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
     for ax, key, label, value in (
         (axes[0], "loading", "ms (log)", lambda m: m.seconds * 1000),
         (axes[1], "inserts", "rows/s (log)", lambda m: m.rows_per_second),
         (axes[2], "checkout", "us per request (log)", lambda m: m.seconds * 1e6),
+        (axes[3], "pagination", "ms per page (log)", lambda m: m.seconds * 1000),
     ):
         backends = list(results)
         cases = [m.case for m in results[backends[0]][key]]
@@ -208,6 +248,7 @@ def plot(results: dict[str, dict], path: Path) -> None:
     axes[0].set_title("N+1: lazy vs eager loading")
     axes[1].set_title("Insert throughput")
     axes[2].set_title("Checkout latency")
+    axes[3].set_title("OFFSET vs keyset, page 1 vs deep page")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -215,7 +256,9 @@ def plot(results: dict[str, dict], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = OneLineParser(description="Benchmark loading strategies, inserts and pooling.")
+    parser = OneLineParser(
+        description="Benchmark loading strategies, inserts, pooling and pagination."
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot (for CI)")
     parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
     args = parser.parse_args(argv)

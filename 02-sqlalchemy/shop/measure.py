@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
+from shop import queries
 from shop.db import count_statements, make_session_factory
 from shop.loading import Strategy, order_counts
 from shop.models import Base, Customer
 from shop.pooling import make_pooled_engine, make_unpooled_engine
-from shop.seed import seed_customers_with_orders
+from shop.seed import seed_customers_with_orders, seed_products
 
 
 @dataclass
@@ -154,3 +156,45 @@ def checkout(url: URL, requests: int, repeats: int) -> list[Measured]:
             engine.dispose()
         results.append(Measured(name, statistics.median(latencies), rows=requests))
     return results
+
+
+# Pagination: OFFSET against keyset, on the first page and on a deep one.
+
+PAGE_FETCHES = 20  # one page takes well under a millisecond: time a batch, report per page
+
+
+def pagination(engine: Engine, products: int, size: int, repeats: int) -> list[Measured]:
+    """Median time to fetch one page of `size` products, page 1 and the last full page."""
+    reset_schema(engine)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_products(session, products)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE shop_products")  # the statistics a live table would have
+    deep = products // size - 1  # 0-based number of the last full page
+    with factory() as session:
+        cursor = queries.keyset_cursor(queries.products_page_offset(session, deep - 1, size))
+        by_offset = [p.id for p in queries.products_page_offset(session, deep, size)]
+        by_keyset = [p.id for p in queries.products_page_keyset(session, cursor, size)]
+    # Two queries that return different rows are not two ways of doing the same job.
+    if by_offset != by_keyset:
+        raise RuntimeError(f"offset and keyset disagree on page {deep + 1}")
+
+    def fetch(page: Callable[[Session], object]) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(PAGE_FETCHES):
+                with factory() as session:  # one request, one session
+                    page(session)
+
+        return run
+
+    cases: list[tuple[str, Callable[[Session], object]]] = [
+        ("keyset, page 1", lambda s: queries.products_page_keyset(s, None, size)),
+        (f"keyset, page {deep + 1:,}", lambda s: queries.products_page_keyset(s, cursor, size)),
+        ("offset, page 1", lambda s: queries.products_page_offset(s, 0, size)),
+        (f"offset, page {deep + 1:,}", lambda s: queries.products_page_offset(s, deep, size)),
+    ]
+    return [
+        Measured(name, median_time(fetch(page), repeats) / PAGE_FETCHES, rows=size)
+        for name, page in cases
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -27,7 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # Without a naming convention the database invents constraint names ("shop_orders_check1",
 # "sqlite_autoindex_..."), and a later migration cannot name what it wants to drop.
 NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
+    # table + every column, so a composite index gets a name of its own:
+    # ix_shop_products_price_cents_id.
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
@@ -67,13 +70,19 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        # The sort key of the price listing, id included: keyset pagination
+        # (queries.products_page_keyset) seeks to (price_cents, id) > cursor and reads the
+        # next rows in index order. An index on price_cents alone cannot seek past a tie on
+        # price, and PostgreSQL would have to sort. It also serves plain price lookups
+        # (the leftmost column), so no separate price_cents index is needed.
+        Index(None, "price_cents", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     # Money as integer cents: floats cannot represent 0.10 exactly.
-    price_cents: Mapped[int] = mapped_column(Integer, index=True)
+    price_cents: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # Optional relation: a product may be uncategorised.
     category_id: Mapped[int | None] = mapped_column(

@@ -57,3 +57,20 @@ def seed_customers_with_orders(
     orders = [{"customer_id": cid, "status": "paid"} for cid in ids for _ in range(orders_each)]
     if orders:
         session.execute(insert(Order), orders)
+
+
+def seed_products(session: Session, count: int) -> None:
+    """Bulk-insert `count` uncategorised products whose prices repeat (about four per price),
+    so that ordering by price alone would be ambiguous and the id tie-breaker matters."""
+    distinct_prices = max(1, count // 4)
+    rows = [
+        {
+            "sku": f"BULK-{i:07d}",
+            "name": f"Product {i}",
+            # A prime stride scatters prices across ids: price order is not insertion order.
+            "price_cents": 100 + (i * 7919) % distinct_prices,
+            "stock": 1,
+        }
+        for i in range(count)
+    ]
+    session.execute(insert(Product), rows)

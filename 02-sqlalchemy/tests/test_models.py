@@ -126,5 +126,7 @@ def test_constraint_names_follow_the_convention(engine: Engine) -> None:
     assert uniques == {"uq_shop_customers_email"}
     checks = {ck["name"] for ck in inspector.get_check_constraints("shop_products")}
     assert checks == {"ck_shop_products_price_not_negative", "ck_shop_products_stock_not_negative"}
-    indexes = {ix["name"] for ix in inspector.get_indexes("shop_products")}
-    assert "ix_shop_products_price_cents" in indexes
+    indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("shop_products")}
+    assert indexes["ix_shop_products_price_cents_id"] == ["price_cents", "id"]
+    orders = {ix["name"] for ix in inspector.get_indexes("shop_orders")}
+    assert orders == {"ix_shop_orders_customer_id"}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shop import queries
 from shop.models import Order, Product
 from shop.repository import SqlAlchemyShopRepository
+from shop.seed import seed_products
 from shop.services import place_order, register_customer
 
 
@@ -130,3 +131,26 @@ def test_an_insert_between_pages_breaks_offset_but_not_keyset(
         # Keyset continues right after what the client saw.
         assert not {p.sku for p in keyset_second} & {p.sku for p in first}
         assert keyset_second[0].price_cents >= first[-1].price_cents
+
+
+def test_a_keyset_page_is_an_index_seek_on_price_and_id(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # Given a table big enough that reading it all costs something (on a dozen rows
+    # PostgreSQL rightly prefers a sequential scan), with fresh planner statistics.
+    with session_factory.begin() as session:
+        seed_products(session, 5000)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE shop_products")
+    with session_factory() as session:
+        cursor = queries.keyset_cursor(queries.products_page_offset(session, 150, 20))
+        assert cursor is not None
+        # When the database plans the page after row 3,000...
+        plan = "\n".join(queries.explain(session, queries.keyset_page_statement(cursor, 20)))
+    # ...then it seeks into the (price_cents, id) index instead of scanning and sorting.
+    if engine.dialect.name == "sqlite":
+        assert "SEARCH shop_products USING INDEX ix_shop_products_price_cents_id" in plan, plan
+    else:
+        assert "Index Scan using ix_shop_products_price_cents_id" in plan, plan
+        assert f"Index Cond: (ROW(price_cents, id) > ROW({cursor[0]}, {cursor[1]}))" in plan, plan
+        assert "Sort" not in plan, plan
