@@ -160,11 +160,14 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
     assert again.returncode == 0, again.stderr
     assert "created database" not in again.stdout
 
+    # The planner runs on the server's own cost settings here, so the markers name the
+    # index a plan uses ("using <index>"), not which kind of scan node reads it: a
+    # server tuned for SSDs may pick another node, and the index is what the demo adds.
     tour = run("tour", url=fresh_url)
     assert tour.returncode == 0, tour.stderr
     for marker in (
         "WITH RECURSIVE",
-        "Index Only Scan",
+        "using orders_customer_total_idx on orders",
         "orders_recent_customer_idx",
         "external merge",
         "refused ['bob']",
@@ -173,7 +176,7 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
 
     explain = run("explain", "composite", url=fresh_url)
     assert explain.returncode == 0, explain.stderr
-    assert "Index Scan using orders_customer_recent_idx" in explain.stdout
+    assert "using orders_customer_recent_idx on orders" in explain.stdout
 
 
 def test_bench_bad_argument_is_one_line_and_exit_2() -> None:

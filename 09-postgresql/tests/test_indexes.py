@@ -4,8 +4,11 @@ The generated shop at scale 1 is small: on tables of a few dozen pages the plann
 rightly prefer a sequential scan even with the index. `enable_seqscan = off` does not
 forbid sequential scans, it makes them look very expensive - so the plan uses the index
 whenever the index CAN answer the query, and still seq-scans when nothing else exists.
-That is exactly the property under test, and it makes the plans independent of table size
-and cost settings. The selectivity test below runs with the planner left alone.
+That is exactly the property under test, and it makes the plans independent of table size.
+The selectivity test below runs without it: there the planner's own choice is the point.
+
+Every session here runs on PostgreSQL's built-in cost settings (PLANNER_DEFAULTS): which
+kind of index scan wins depends on them, and servers are often tuned otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from shopdb import db, indexes, plans
 
@@ -33,9 +37,34 @@ EXPECTED_SCAN = {
 }
 
 
+# PostgreSQL's built-in planner costs. Servers are often tuned away from them (SSD and
+# managed servers commonly run random_page_cost = 1.1), and that rightly changes which
+# scan node wins: for 2% of the orders a bitmap scan becomes a plain index scan, say.
+# Set in the test's own session, so the plans asserted below are the ones the README
+# describes, whatever the server's postgresql.conf says.
+PLANNER_DEFAULTS = {
+    "seq_page_cost": "1",
+    "random_page_cost": "4",
+    "cpu_tuple_cost": "0.01",
+    "cpu_index_tuple_cost": "0.005",
+    "cpu_operator_cost": "0.0025",
+    "effective_cache_size": "4GB",
+    # A parallel plan would wrap the scan in Gather; at the default thresholds a table
+    # of a few hundred pages is far too small for one.
+    "parallel_setup_cost": "1000",
+    "parallel_tuple_cost": "0.1",
+    "min_parallel_table_scan_size": "8MB",
+    "min_parallel_index_scan_size": "512kB",
+}
+
+
 @pytest.fixture
 def generated(generated_url: str) -> Iterator[psycopg.Connection]:
     with db.connect(generated_url) as conn:
+        for name, value in PLANNER_DEFAULTS.items():
+            stmt = sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            conn.execute(stmt)
+        conn.commit()  # session-wide: a SET in a transaction that rolls back is undone
         yield conn
 
 
@@ -101,9 +130,14 @@ def test_column_order_decides_how_much_of_the_index_is_read(
 
 
 def test_planner_ignores_an_index_for_a_common_value(generated: psycopg.Connection) -> None:
-    # Planner left alone. 5,000 orders: ANALYZE reads them all (its sample is 30,000 rows),
-    # so the statistics - and the plans - are the same on every run.
+    # No enable_seqscan here: the planner weighs both ways. 5,000 orders: ANALYZE reads
+    # them all (its sample is 30,000 rows), so the statistics - and the plans - are the
+    # same on every run. Whether the rare value's index is read as a bitmap or row by row
+    # is a matter of cost settings; that it is read at all is the point.
     by_status = indexes.selectivity(generated)
 
-    assert plans.index_scans(by_status["cancelled"]) == {"orders_status_idx": "Bitmap Index Scan"}
-    assert plans.node_types(by_status["delivered"]) == ["Seq Scan"]
+    rare, common = by_status["cancelled"], by_status["delivered"]
+    assert set(plans.index_scans(rare)) == {"orders_status_idx"}
+    assert "orders" not in plans.seq_scanned(rare)
+    assert plans.index_scans(common) == {}
+    assert plans.node_types(common) == ["Seq Scan"]
