@@ -41,10 +41,10 @@ class Backplane(Protocol):
         """Whether `user` has at least one open connection on any instance."""
 
     async def append_history(self, room: str, frame: str) -> None:
-        """Keep a message frame in the room's bounded history."""
+        """Keep a message frame in the room's bounded history (one more than it returns)."""
 
-    async def history(self, room: str) -> list[str]:
-        """The room's most recent message frames, oldest first."""
+    async def history(self, room: str) -> tuple[list[str], bool]:
+        """The room's most recent message frames, oldest first, and whether older ones exist."""
 
 
 def member(user: str, conn_id: str) -> str:
@@ -54,6 +54,14 @@ def member(user: str, conn_id: str) -> str:
 def users_of(members: set[str] | list[str]) -> list[str]:
     """Distinct user names, sorted, from a set of members."""
     return sorted({m.split("|", 1)[0] for m in members})
+
+
+def cut_history(kept: list[str], size: int) -> tuple[list[str], bool]:
+    """A backplane keeps `size + 1` frames: the extra one only proves the room said more than
+    the snapshot holds, so a client can tell "nothing older" from "older messages exist"."""
+    if len(kept) > size:
+        return kept[len(kept) - size :], True
+    return kept, False
 
 
 def encode(kind: Kind, target: str, frame: str) -> str:

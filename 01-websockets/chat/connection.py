@@ -43,6 +43,9 @@ class Connection:
         self.closing = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        # Frames this client will never get: refused once it is closing, or still in the
+        # outbox when it was cut off. The close frame reports the number, so a loss is visible.
+        self.dropped = 0
 
     def __repr__(self) -> str:
         return f"<Connection {self.user}/{self.id}>"
@@ -50,12 +53,14 @@ class Connection:
     def send(self, frame: str) -> bool:
         """Queue a serialised frame without waiting; False if this client was cut off."""
         if self.closing.is_set():
+            self.dropped += 1
             return False
         try:
             self.outbox.put_nowait(frame)
         except asyncio.QueueFull:
             log.warning("%r: outbox full (%d frames), disconnecting", self, self.outbox.maxsize)
             self.request_close(TRY_AGAIN_LATER, "slow consumer")
+            self.dropped += 1
             return False
         return True
 
@@ -68,10 +73,28 @@ class Connection:
             self.close_code, self.close_reason = code, reason
             self.closing.set()
 
+    def discard_outbox(self) -> None:
+        """Count what the writer never sent; called once the writer has stopped."""
+        self.dropped += self.outbox.qsize()
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+
+    def close_message(self) -> str:
+        """The reason sent in the close frame: why, and how many frames the client lost."""
+        if self.dropped:
+            return f"{self.close_reason}: {self.dropped} frames dropped"
+        return self.close_reason
+
     async def write_loop(self) -> None:
         """Drain the outbox onto the socket. Runs as its own task, one per connection."""
         while True:
             frame = await self.outbox.get()
-            # Back-pressure lands here: this await lasts as long as this client is slow,
-            # and it blocks nobody but this connection.
-            await self.websocket.send_text(frame)
+            try:
+                # Back-pressure lands here: this await lasts as long as this client is slow,
+                # and it blocks nobody but this connection.
+                await self.websocket.send_text(frame)
+            except asyncio.CancelledError:
+                # uvicorn waits for the socket to be writable *before* writing, so a send
+                # cancelled while it waits never reached the client: count it with the rest.
+                self.dropped += 1
+                raise

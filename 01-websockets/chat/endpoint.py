@@ -72,9 +72,12 @@ async def chat_socket(
             _note_crash(conn, [t.exception() for t in tasks if t.done() and not t.cancelled()])
             reason = conn.close_reason or "disconnect"
             await hub.disconnect(conn, reason)
-            log.info("%r disconnected: %s", conn, reason)
+            # After disconnect: from here on no frame can reach this connection, so the
+            # count of dropped frames is final.
+            conn.discard_outbox()
+            log.info("%r disconnected: %s (%d frames dropped)", conn, reason, conn.dropped)
     if conn.close_code is not None:
-        await _close(websocket, conn.close_code, conn.close_reason, settings.close_timeout)
+        await _close(websocket, conn.close_code, conn.close_message(), settings.close_timeout)
 
 
 async def read_loop(conn: Connection, hub: Hub, max_bytes: int) -> None:

@@ -111,8 +111,10 @@ class Hub:
         members = await self.backplane.add_member(room, me)
         users = users_of(members)
         # The snapshot goes to the newcomer only, before the presence delta everyone gets.
-        past = [Message.model_validate_json(f) for f in await self.backplane.history(room)]
-        conn.send(History(room=room, users=users, messages=past).model_dump_json())
+        frames, truncated = await self.backplane.history(room)
+        past = [Message.model_validate_json(f) for f in frames]
+        snapshot = History(room=room, users=users, messages=past, truncated=truncated)
+        conn.send(snapshot.model_dump_json())
         if not _other_tabs(members, conn.user, me):  # a second tab is not news to the room
             presence = Presence(room=room, count=len(users), joined=conn.user)
             await self.backplane.publish("room", room, presence.model_dump_json())

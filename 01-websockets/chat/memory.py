@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from .backplane import Deliver, Kind
+from .backplane import Deliver, Kind, cut_history
 
 
 class MemoryBackplane:
@@ -14,8 +14,10 @@ class MemoryBackplane:
         self._deliver: Deliver | None = None
         self._rooms: defaultdict[str, set[str]] = defaultdict(set)
         self._online: defaultdict[str, set[str]] = defaultdict(set)
+        self.history_size = history_size
+        # One frame more than we return: if it is there, the snapshot is truncated.
         self._history: defaultdict[str, deque[str]] = defaultdict(
-            lambda: deque(maxlen=history_size)
+            lambda: deque(maxlen=history_size + 1)
         )
 
     async def start(self, deliver: Deliver) -> None:
@@ -56,5 +58,5 @@ class MemoryBackplane:
     async def append_history(self, room: str, frame: str) -> None:
         self._history[room].append(frame)
 
-    async def history(self, room: str) -> list[str]:
-        return list(self._history.get(room, ()))
+    async def history(self, room: str) -> tuple[list[str], bool]:
+        return cut_history(list(self._history.get(room, ())), self.history_size)

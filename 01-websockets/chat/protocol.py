@@ -104,6 +104,9 @@ class History(_Frame):
     room: str
     users: list[str]
     messages: list[Message]
+    # True when the room said more than `messages` holds. A client coming back after a
+    # disconnect looks for the last message id it saw: absent here and truncated means a gap.
+    truncated: bool = False
 
 
 class Ping(_Frame):

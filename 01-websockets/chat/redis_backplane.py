@@ -11,7 +11,7 @@ import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .backplane import Deliver, Kind, decode, encode
+from .backplane import Deliver, Kind, cut_history, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +108,14 @@ class RedisBackplane:
         return bool(await self._client.scard(f"{self.ns}:online:{user}"))
 
     async def append_history(self, room: str, frame: str) -> None:
-        if self.history_size == 0:
-            return
         key = f"{self.ns}:history:{room}"
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.rpush(key, frame)
-            pipe.ltrim(key, -self.history_size, -1)
+            # One more than the snapshot returns: its presence says the snapshot is truncated.
+            pipe.ltrim(key, -(self.history_size + 1), -1)
             await pipe.execute()
 
-    async def history(self, room: str) -> list[str]:
+    async def history(self, room: str) -> tuple[list[str], bool]:
         frames = await self._client.lrange(f"{self.ns}:history:{room}", 0, -1)
-        return [f if isinstance(f, str) else f.decode() for f in frames]
+        kept = [f if isinstance(f, str) else f.decode() for f in frames]
+        return cut_history(kept, self.history_size)

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     rate_per_second: float = Field(default=5.0, gt=0)
     rate_burst: int = Field(default=10, ge=1)
 
-    history_size: int = Field(default=50, ge=0)
+    # Messages kept per room and sent to whoever joins. As many as the outbox holds, so a
+    # client cut off as a slow consumer that rejoins at once finds the room messages it lost.
+    history_size: int = Field(default=256, ge=0)
     max_rooms: int = Field(default=10, ge=1, description="rooms one connection may join")
 
     host: str = "127.0.0.1"

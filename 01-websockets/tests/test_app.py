@@ -11,11 +11,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
+from chat.app import create_app
 from chat.hub import Hub
 from chat.memory import MemoryBackplane
 from chat.settings import DEV_SECRET
 from chat.tokens import issue_token
-from tests.conftest import Connect
+from tests.conftest import Connect, MakeSettings, token_for
 
 
 def join(ws: WebSocketTestSession, room: str) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def test_join_sends_history_then_presence_and_messages_reach_the_room(open_ws: C
     bob.send_json({"type": "join", "room": "lobby"})
     history = bob.receive_json()
     assert [m["text"] for m in history["messages"]] == ["before bob"]
+    assert history["truncated"] is False
     assert history["users"] == ["ann", "bob"]
     presence = bob.receive_json()
     assert (presence["count"], presence["joined"]) == (2, "bob")
@@ -82,6 +84,38 @@ def test_join_sends_history_then_presence_and_messages_reach_the_room(open_ws: C
     )
     assert got == bob.receive_json()
     assert isinstance(got["ts"], float) and len(got["id"]) == 32
+
+
+def test_the_history_snapshot_says_when_the_room_said_more_than_it_holds(
+    make_settings: MakeSettings,
+) -> None:
+    with (
+        TestClient(create_app(make_settings(history_size=2))) as client,
+        client.websocket_connect(f"/ws?token={token_for(client, 'ann')}") as ann,
+    ):
+        assert ann.receive_json()["type"] == "welcome"
+
+        def rejoin() -> dict[str, Any]:
+            ann.send_json({"type": "leave", "room": "lobby"})  # no frame back: ann has left
+            return join(ann, "lobby")
+
+        assert join(ann, "lobby")["truncated"] is False
+        for text in ("one", "two"):
+            ann.send_json({"type": "message", "room": "lobby", "text": text})
+            assert ann.receive_json()["text"] == text
+        snapshot = rejoin()
+        assert ([m["text"] for m in snapshot["messages"]], snapshot["truncated"]) == (
+            ["one", "two"],
+            False,
+        )
+        ann.send_json({"type": "message", "room": "lobby", "text": "three"})
+        assert ann.receive_json()["text"] == "three"
+        snapshot = rejoin()
+        # "one" is gone, and the snapshot says so instead of looking like the whole story.
+        assert ([m["text"] for m in snapshot["messages"]], snapshot["truncated"]) == (
+            ["two", "three"],
+            True,
+        )
 
 
 def test_bad_frames_get_an_error_and_the_connection_stays_open(open_ws: Connect) -> None:

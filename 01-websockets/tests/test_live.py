@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat.client import ChatClient, Predicate, fetch_token, ws_url
-from chat.protocol import Error, Message, Presence, ServerFrame
+from chat.protocol import SERVER_FRAME, Error, Message, Presence, ServerFrame
 from tests.conftest import MakeSettings, Serve
 
 
@@ -131,7 +132,14 @@ async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
 ) -> None:
     # The loop below sends as fast as the echoes come back: the token bucket must refuse none
     # of those frames, or the test would wait for an echo the server never meant to send.
-    settings = make_settings(send_queue=16, close_timeout=5.0, rate_burst=1_000_000)
+    # No pings either: the test counts every frame addressed to "slow".
+    settings = make_settings(
+        send_queue=16,
+        close_timeout=5.0,
+        rate_burst=1_000_000,
+        heartbeat_interval=3600,
+        heartbeat_timeout=7200,
+    )
     async with serve(settings) as url:
         fast = [await ChatClient.connect(url, n) for n in ("ann", "bob")]
         slow = await stalled_socket(url, "slow")
@@ -160,13 +168,30 @@ async def test_a_stalled_reader_is_cut_off_without_delaying_the_others(
             assert got == sent
         assert (await health(url))["slow_disconnects"] == 1
 
-        # When "slow" finally reads, it finds its backlog and then the reason it was cut off.
+        # When "slow" finally reads, it finds its backlog and then the reason it was cut off,
+        # with the number of frames it will never get.
+        backlog: list[ServerFrame] = []
         try:
             async with asyncio.timeout(10):
-                async for _ in slow:
-                    pass
+                async for raw in slow:
+                    backlog.append(SERVER_FRAME.validate_json(raw))
         except ConnectionClosed:
             pass
         assert slow.close_code == 1013
+        match = re.fullmatch(r"slow consumer: (\d+) frames dropped", slow.close_reason or "")
+        assert match, slow.close_reason
+        dropped = int(match[1])
+        # What it read has no holes: welcome, its snapshot, its own join, then a prefix of the
+        # conversation. Together with the dropped count it accounts for every frame the server
+        # addressed to it: the three above and each message published before it was removed,
+        # which are the messages the others got before its "left" presence.
+        types = [f.type for f in backlog]
+        assert types[:3] == ["welcome", "history", "presence"]
+        got = [f.text for f in backlog if isinstance(f, Message)]
+        assert got == sent[: len(got)] and len(got) < len(sent)
+        heard = fast[0].received
+        cut = next(i for i, f in enumerate(heard) if left("slow")(f))
+        addressed = 3 + sum(isinstance(f, Message) for f in heard[:cut])
+        assert len(backlog) + dropped == addressed
         for client in fast:
             await client.close()

@@ -115,9 +115,12 @@ async def test_memory_backplane_presence_history_and_delivery() -> None:
     assert await backplane.remove_member("lobby", "ann|1") == ["bob|2"]
     assert await backplane.remove_member("lobby", "bob|2") == []
 
-    for n in range(3):
-        await backplane.append_history("lobby", f"m{n}")
-    assert await backplane.history("lobby") == ["m1", "m2"]  # bounded: oldest dropped
+    await backplane.append_history("lobby", "m0")
+    await backplane.append_history("lobby", "m1")
+    assert await backplane.history("lobby") == (["m0", "m1"], False)  # everything, no gap
+    await backplane.append_history("lobby", "m2")
+    # Bounded: the oldest is gone, and the snapshot says older messages exist.
+    assert await backplane.history("lobby") == (["m1", "m2"], True)
 
     await backplane.set_online("ann", "1", True)
     assert await backplane.is_online("ann")

@@ -10,6 +10,7 @@ import redis.asyncio as aredis
 
 from chat.client import ChatClient
 from chat.protocol import Direct, History, Message, Presence
+from chat.redis_backplane import RedisBackplane
 from tests.conftest import MakeSettings, Serve
 
 pytestmark = pytest.mark.redis
@@ -112,3 +113,21 @@ async def test_the_listener_resubscribes_after_its_redis_connection_is_killed(
                 except TimeoutError:
                     continue
         await ann.close()
+
+
+async def test_redis_history_is_bounded_and_says_when_it_is_truncated(
+    redis_url: str, namespace: str
+) -> None:
+    backplane = RedisBackplane(redis_url, namespace, history_size=2)
+    try:
+        for frame in ("m0", "m1"):
+            await backplane.append_history("lobby", frame)
+        assert await backplane.history("lobby") == (["m0", "m1"], False)
+        await backplane.append_history("lobby", "m2")
+        assert await backplane.history("lobby") == (["m1", "m2"], True)
+        # Redis holds one frame more than the snapshot, never the whole conversation.
+        assert await backplane._client.llen(f"{namespace}:history:lobby") == 3
+        await backplane.append_history("lobby", "m3")
+        assert await backplane._client.llen(f"{namespace}:history:lobby") == 3
+    finally:
+        await backplane.close()
