@@ -1,9 +1,13 @@
 """Sending one request to an upstream: pick an instance, keep the time budget, retry safely.
 
 Failures become ``UpstreamError`` with the status the gateway answers:
-  503 nothing to connect to (refused, all instances ejected),
+  503 nothing to connect to (refused, all instances ejected), or the upstream said 503,
   504 connected but no answer within the route's budget,
-  502 the upstream broke the protocol (closed mid-response and the like).
+  502 the upstream broke the protocol (closed mid-response and the like), or said 502.
+An upstream's 502 or 503 means "this instance cannot serve now", not an answer about the
+request, so it is retried and, if it is the last word, answered in the gateway's JSON error
+shape like every other failure to reach a service. Other statuses, 500 and 504 included, are
+the service's own answer about this request and pass through with their body.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from gateway.settings import Route
 # Methods that mean the same thing when sent twice (RFC 9110 9.2.2): only these are retried.
 # A POST that timed out may have created the order; sending it again could create two.
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-# Answers that say "this instance cannot serve now", so another attempt may succeed.
-RETRY_STATUSES = frozenset({502, 503})
+# Answers that say "this instance cannot serve now", so another attempt may succeed; the
+# error code the gateway answers with when it is the last attempt's answer.
+RETRY_STATUSES = {502: "bad_gateway", 503: "upstream_unavailable"}
 
 Body = bytes | AsyncIterable[bytes] | None
 
@@ -93,11 +98,13 @@ class Upstream:
                 error = UpstreamError(502, "bad_gateway", f"{self.route.name}: {exc!r}")
             else:
                 self.balancer.succeeded(instance)
-                if response.status_code not in RETRY_STATUSES or last_attempt:
-                    return response
-                await response.aclose()
                 status = response.status_code
-                error = UpstreamError(status, "upstream_error", f"{self.route.name} said {status}")
+                if status not in RETRY_STATUSES:
+                    return response
+                # Its body is dropped: the client gets one error shape whichever hop failed.
+                await response.aclose()
+                message = f"{self.route.name} answered {status}"
+                error = UpstreamError(status, RETRY_STATUSES[status], message)
             if last_attempt:
                 raise error
             await self._backoff(attempt, deadline - loop.time())

@@ -7,12 +7,14 @@ import threading
 from collections.abc import Callable
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from gateway.devstack import Stack
 from gateway.serving import ServerThread
 from gateway.settings import Route
 from tests.upstreams import CUT_SHORT, NOT_JSON, BrokenUpstream, json_answer
+
+KEY = {"X-API-Key": "demo-key"}
 
 
 def test_order_is_joined_with_user_and_products(gateway: httpx.Client) -> None:
@@ -140,6 +142,28 @@ def test_orders_down_is_503_not_a_partial_result(gateway: httpx.Client, stack: S
     r = gateway.get("/composite/orders/1")
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "upstream_unavailable"
+
+
+def test_orders_answering_503_is_503_with_json(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    # The service itself says it cannot serve: the composite passes on that reason (503),
+    # in the gateway's error shape, rather than a generic 502.
+    unavailable = FastAPI()
+
+    @unavailable.get("/orders/{order_id}")
+    async def order(order_id: int) -> Response:
+        return Response(status_code=503)
+
+    down = serve(unavailable)
+    routes = [
+        Route(name=name, prefix=f"/{name}", instances=[down.url], retries=0)
+        for name in ("orders", "users", "catalog")
+    ]
+    r = httpx.get(f"{start_gateway(routes=routes).url}/composite/orders/1", headers=KEY)
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "upstream_unavailable"
+    assert r.json()["error"]["message"] == "orders answered 503"
 
 
 def test_bad_order_id_is_422_with_json(gateway: httpx.Client) -> None:

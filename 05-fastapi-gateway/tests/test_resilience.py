@@ -60,8 +60,11 @@ def test_post_is_never_retried(
     behaviour.fail_first = 1
     gw = one_instance(serve, start_gateway, behaviour, retries=2)
     r = httpx.post(f"{gw.url}/echo/orders", headers=KEY, json={"n": 1})
-    assert r.status_code == 503  # the upstream's own answer, passed on
     assert behaviour.calls == 1
+    # The upstream's 503 (empty body) becomes the gateway's JSON error, with the same status.
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "upstream_unavailable"
+    assert r.json()["error"]["message"] == "echo answered 503"
 
 
 def test_retries_give_up_after_the_configured_number(
@@ -71,8 +74,15 @@ def test_retries_give_up_after_the_configured_number(
 ) -> None:
     behaviour.fail_first = 100
     gw = one_instance(serve, start_gateway, behaviour, retries=2)
-    assert httpx.get(f"{gw.url}/echo/x", headers=KEY).status_code == 503
+    r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
     assert behaviour.calls == 3
+    assert r.status_code == 503
+    assert r.json()["error"] == {
+        "code": "upstream_unavailable",
+        "message": "echo answered 503",
+        "request_id": r.headers["x-request-id"],
+        "details": [],
+    }
 
 
 def test_dead_upstream_is_503_with_json(
