@@ -129,9 +129,7 @@ def run(backends: dict[str, URL], sizes: dict[str, int], repeats: int) -> dict[s
                 "loading": measure.loading(
                     engine, sizes["customers"], sizes["orders_each"], repeats
                 ),
-                "inserts": measure.inserts(
-                    engine, sizes["rows"], sizes["per_row"], max(1, repeats // 2)
-                ),
+                "inserts": measure.inserts(engine, sizes["rows"], sizes["per_row"], repeats),
                 "checkout": measure.checkout(url, sizes["requests"], repeats),
                 "pagination": measure.pagination(
                     engine, sizes["products"], sizes["page_size"], repeats
@@ -178,7 +176,7 @@ def report(results: dict[str, dict], sizes: dict[str, int], repeats: int) -> Non
             )
     print_table(
         f"2. Inserting rows ({sizes['rows']:,} per bulk run;"
-        f" per-row commit timed on {sizes['per_row']:,})",
+        f" per-row commit timed on {sizes['per_row']:,}) (median of {repeats})",
         ["backend", "method", "rows", "rows/s", "vs per-row commit"],
         rows,
     )
@@ -196,7 +194,8 @@ def report(results: dict[str, dict], sizes: dict[str, int], repeats: int) -> Non
                 ]
             )
     print_table(
-        f"3. Checkout + SELECT 1 + return ({sizes['requests']} requests, median latency)",
+        f"3. Checkout + SELECT 1 + return ({sizes['requests']} requests x {repeats} runs,"
+        " median latency)",
         ["backend", "pool", "requests", "us/request", "vs QueuePool"],
         rows,
     )
@@ -262,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot (for CI)")
     parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
     args = parser.parse_args(argv)
-    sizes, repeats = (QUICK, 2) if args.quick else (FULL, 5)
+    # Every section takes the same number of timed runs, each after one untimed warm-up run;
+    # an odd number, so the median is one of the measured runs.
+    sizes, repeats = (QUICK, 3) if args.quick else (FULL, 5)
     print(machine_header())
     print(
         f"mode: {'quick' if args.quick else 'full'}, sizes {sizes},"
-        f" repeats {repeats} after 1 warm-up"
+        f" every section: median of {repeats} runs after 1 warm-up"
     )
     with sqlite_database() as sqlite_url, postgres_database() as pg_url:
         backends: dict[str, URL] = {}
