@@ -22,6 +22,7 @@ from .connection import (
     INTERNAL_ERROR,
     POLICY_VIOLATION,
     TOO_BIG,
+    TRY_AGAIN_LATER,
     Connection,
 )
 from .hub import Hub
@@ -47,7 +48,15 @@ async def chat_socket(
 
     bucket = TokenBucket(settings.rate_per_second, settings.rate_burst)
     conn = Connection(websocket, user, settings.send_queue, bucket)
-    await hub.connect(conn)
+    try:
+        await hub.connect(conn)
+    except Exception:
+        # The broker (Redis) is down or refused: the hub has already forgotten the socket.
+        # 1013 "try again later" tells the client this is temporary and worth a retry.
+        log.exception("%r: could not register with the %s broker", conn, hub.backplane.name)
+        reason = "broker unavailable, try again later"
+        await _close(websocket, TRY_AGAIN_LATER, reason, settings.close_timeout)
+        return
     conn.send(Welcome(user=user, heartbeat=settings.heartbeat_interval).model_dump_json())
     log.info("%r connected", conn)
 

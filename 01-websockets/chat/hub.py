@@ -44,9 +44,18 @@ class Hub:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def connect(self, conn: Connection) -> None:
+        """Register a connection; if the broker refuses, forget it again and raise."""
+        # Local first, so a direct message published while the broker answers is not missed.
         self.connections.add(conn)
         self.users[conn.user].add(conn)
-        await self.backplane.set_online(conn.user, conn.id, True)
+        try:
+            await self.backplane.set_online(conn.user, conn.id, True)
+        except BaseException:
+            # Nothing may outlive a failed connect: /health would count a ghost, and direct
+            # messages would queue into an outbox nobody drains.
+            self.connections.discard(conn)
+            _discard(self.users, conn.user, conn)
+            raise
 
     async def disconnect(self, conn: Connection, reason: str) -> None:
         """Forget a connection and tell its rooms. Safe to call twice.

@@ -233,3 +233,29 @@ def test_a_broker_failure_closes_1011_and_the_hub_still_forgets_the_socket(
     assert (hub.connections, dict(hub.rooms), dict(hub.users)) == (set(), {}, {})
     assert "could not announce leaving 'lobby'" in caplog.text
     assert "could not announce leaving 'other'" in caplog.text
+
+
+def test_a_broker_failure_at_connect_closes_1013_and_leaves_nothing_behind(
+    client: TestClient,
+    open_ws: Connect,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broker_down(*args: object) -> None:
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(MemoryBackplane, "set_online", broker_down)
+    with (
+        client.websocket_connect(f"/ws?token={token_for(client, 'ann')}") as ws,
+        pytest.raises(WebSocketDisconnect) as exc,
+    ):
+        ws.receive_json()
+    assert (exc.value.code, exc.value.reason) == (1013, "broker unavailable, try again later")
+    assert "could not register with the memory broker" in caplog.text
+    hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
+    assert (hub.connections, dict(hub.users)) == (set(), {})
+    assert client.get("/health").json()["connections"] == 0
+
+    monkeypatch.undo()  # the broker is back: the same user connects and is served
+    ann = open_ws("ann")
+    assert join(ann, "lobby")["users"] == ["ann"]
