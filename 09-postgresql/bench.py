@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from shopdb import dataset, db, indexes, jobqueue, loading
-from shopdb.settings import Settings, libpq_url, settings_error, with_database
+from shopdb.settings import Settings, libpq_url, masked, settings_error, with_database
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -191,6 +191,26 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run_all(
+    url: str, seed: int, scale: int, repeats: int, rows: int, jobs: int, queries: int
+) -> tuple[dict[str, tuple[float, float]], dict[str, float], dict[int, float]]:
+    with db.connect(url) as conn:
+        start = time.perf_counter()
+        counts = loading.seed(conn, dataset.generate(scale, seed))
+        took = time.perf_counter() - start
+        print(f"seeded scale {scale}: {counts['orders']:,} orders in {took:.1f} s")
+        index_times = bench_indexes(conn, repeats)
+        loaders = bench_loaders(conn, rows, 3)
+    queue = bench_queue(url, jobs, job_ms=5.0)
+    bench_connections(url, queries)
+    return index_times, loaders, queue
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
@@ -203,27 +223,47 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: bad settings: {settings_error(exc)}", file=sys.stderr)
         return 2
-    url = with_database(settings.database_url, f"bench_09_postgresql_{secrets.token_hex(4)}")
+    name = f"bench_09_postgresql_{secrets.token_hex(4)}"
+    url = with_database(settings.database_url, name)
     try:
         db.create_database(url)
     except (db.ServiceUnavailable, db.LoginRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except psycopg.Error as exc:
+        # The server answered but refused, e.g. a role without the CREATEDB right.
+        print(f"error: cannot create the database {name!r}: {first_line(exc)}", file=sys.stderr)
+        return 1
     print(machine())
+    # From here on a throwaway database exists: whatever happens, try to drop it, and
+    # report the first failure - not the traceback of a cleanup that failed after it.
+    failure, code = "", 0
     try:
-        with db.connect(url) as conn:
-            start = time.perf_counter()
-            counts = loading.seed(conn, dataset.generate(scale, settings.dataset_seed))
-            took = time.perf_counter() - start
-            print(f"seeded scale {scale}: {counts['orders']:,} orders in {took:.1f} s")
-            index_times = bench_indexes(conn, repeats)
-            loaders = bench_loaders(conn, rows, 3)
-        queue = bench_queue(url, jobs, job_ms=5.0)
-        bench_connections(url, queries)
-    finally:
+        results = run_all(url, settings.dataset_seed, scale, repeats, rows, jobs, queries)
+    except psycopg.OperationalError as exc:  # the server went away (restart, network)
+        failure, code = (
+            f"error: PostgreSQL at {masked(url)} failed mid-run: {first_line(exc)}"
+            f" - is it running? {db.START_HINT}",
+            1,
+        )
+    except psycopg.Error as exc:  # refused by the server (a right, a resource)
+        failure, code = f"error: PostgreSQL refused: {first_line(exc)}", 1
+    except KeyboardInterrupt:
+        failure, code = "interrupted", 130
+    try:
         db.drop_database(url)
+    except psycopg.Error as exc:
+        # Said after the first failure, and named, so the leftover database is not lost.
+        failure += ("\n" if failure else "") + (
+            f"error: could not drop the bench database {name!r} ({first_line(exc)})"
+            f" - drop it by hand: DROP DATABASE {name};"
+        )
+        code = code or 1
+    if failure:
+        print(failure, file=sys.stderr)
+        return code
     if not args.quick:
-        plot(index_times, loaders, queue)
+        plot(*results)
     return 0
 
 
