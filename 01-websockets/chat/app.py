@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Query, WebSocket
+from fastapi import Depends, FastAPI, Query, Response, WebSocket
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
@@ -35,7 +35,8 @@ class SessionResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    # "degraded" (with HTTP 503) when the broker no longer delivers to this instance.
+    status: Literal["ok", "degraded"]
     broker: str
     connections: int
     rooms: int
@@ -85,10 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         token = issue_token(body.name, cfg.secret, cfg.token_ttl)
         return SessionResponse(user=body.name, token=token, expires_in=cfg.token_ttl)
 
-    @app.get("/health", response_model=Health)
-    async def health(hub: HubDep) -> Health:
+    @app.get("/health", response_model=Health, responses={503: {"model": Health}})
+    async def health(hub: HubDep, response: Response) -> Health:
+        ok = hub.backplane.healthy()
+        if not ok:
+            response.status_code = 503
         return Health(
-            status="ok",
+            status="ok" if ok else "degraded",
             broker=hub.backplane.name,
             connections=len(hub.connections),
             rooms=len(hub.rooms),

@@ -24,6 +24,9 @@ class Backplane(Protocol):
     async def close(self) -> None:
         """Stop receiving and release connections."""
 
+    def healthy(self) -> bool:
+        """Whether frames published anywhere currently reach this instance."""
+
     async def publish(self, kind: Kind, target: str, frame: str) -> None:
         """Send a serialised frame to every instance (this one included)."""
 

@@ -26,6 +26,9 @@ class MemoryBackplane:
     async def close(self) -> None:
         self._deliver = None
 
+    def healthy(self) -> bool:
+        return self._deliver is not None
+
     async def publish(self, kind: Kind, target: str, frame: str) -> None:
         # Delivery only enqueues onto bounded per-socket queues, so calling it inline is safe:
         # it never waits on a client.

@@ -34,14 +34,21 @@ class RedisBackplane:
     async def start(self, deliver: Deliver) -> None:
         await self._client.ping()  # fail at startup, not on the first chat message
         self._listener = asyncio.create_task(self._listen(deliver), name="redis-listener")
+        self._listener.add_done_callback(_report_stop)
         # Frames published before SUBSCRIBE is acknowledged would be lost for this instance.
         await asyncio.wait_for(self._subscribed.wait(), timeout=5)
+
+    def healthy(self) -> bool:
+        """Subscribed and listening. While it is not, this instance delivers nothing from
+        other instances, so /health must say so (a load balancer then routes around it)."""
+        listening = self._listener is not None and not self._listener.done()
+        return listening and self._subscribed.is_set()
 
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            # asyncio.wait: a listener that already died has been logged; don't raise it again.
+            await asyncio.wait([self._listener])
         await self._client.aclose()
 
     async def _listen(self, deliver: Deliver) -> None:
@@ -54,10 +61,20 @@ class RedisBackplane:
                 backoff = 0.1
                 async for message in pubsub.listen():
                     self._dispatch(deliver, message["data"])
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                # Pub/sub is at-most-once: frames published while we are away are gone.
-                # Say so loudly instead of pretending nothing happened.
-                log.error("lost Redis subscription (%s); reconnecting in %.1fs", exc, backoff)
+            except Exception as exc:
+                # Any failure, not only a lost connection (a protocol error, a bug in a
+                # handler...): a listener that stopped would leave this instance deaf while it
+                # still accepts clients. Pub/sub is at-most-once: frames published while we
+                # are away are gone. Say so loudly instead of pretending nothing happened.
+                self._subscribed.clear()
+                expected = isinstance(exc, (RedisConnectionError, RedisTimeoutError))
+                log.error(
+                    "lost Redis subscription (%s: %s); reconnecting in %.1fs",
+                    type(exc).__name__,
+                    exc,
+                    backoff,
+                    exc_info=None if expected else exc,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
@@ -119,3 +136,12 @@ class RedisBackplane:
         frames = await self._client.lrange(f"{self.ns}:history:{room}", 0, -1)
         kept = [f if isinstance(f, str) else f.decode() for f in frames]
         return cut_history(kept, self.history_size)
+
+
+def _report_stop(task: asyncio.Task[None]) -> None:
+    # The loop above only ends by cancellation (shutdown); anything else is a bug, and
+    # /health already reports it, but the log must say why.
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "Redis listener stopped; this instance no longer delivers", exc_info=task.exception()
+        )

@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx2
 import pytest
 import redis.asyncio as aredis
+from fastapi.testclient import TestClient
+from redis.exceptions import ResponseError
 
+from chat.app import create_app
+from chat.backplane import Deliver
 from chat.client import ChatClient
 from chat.protocol import Direct, History, Message, Presence
 from chat.redis_backplane import RedisBackplane
@@ -131,3 +136,64 @@ async def test_redis_history_is_bounded_and_says_when_it_is_truncated(
         assert await backplane._client.llen(f"{namespace}:history:lobby") == 3
     finally:
         await backplane.close()
+
+
+async def test_any_listener_error_is_logged_and_the_listener_resubscribes(
+    serve: Serve,
+    make_settings: MakeSettings,
+    redis_url: str,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = make_settings(redis_url=redis_url, namespace=namespace)
+    async with serve(settings) as url:
+        ann = await ChatClient.connect(url, "ann")
+        await ann.send(type="join", room="lobby")
+        await ann.expect(lambda f: isinstance(f, Presence))
+
+        # Not a lost connection this time: an error the listener did not plan for.
+        dispatch = RedisBackplane._dispatch
+        failures = [ResponseError("injected")]
+
+        def failing_once(self: RedisBackplane, deliver: Deliver, data: str) -> None:
+            if failures:
+                raise failures.pop()
+            dispatch(self, deliver, data)
+
+        monkeypatch.setattr(RedisBackplane, "_dispatch", failing_once)
+        with caplog.at_level(logging.ERROR, logger="chat.redis_backplane"):
+            # The frame that met the error is lost; keep talking until one comes back.
+            async with asyncio.timeout(10):
+                for attempt in range(1000):
+                    await ann.send(type="message", room="lobby", text=f"attempt {attempt}")
+                    try:
+                        await ann.expect(lambda f: isinstance(f, Message), within=0.5)
+                        break
+                    except TimeoutError:
+                        continue
+        assert not failures  # the error did happen
+        assert "lost Redis subscription (ResponseError: injected)" in caplog.text
+        async with httpx2.AsyncClient(base_url=url) as http:
+            response = await http.get("/health")
+        assert (response.status_code, response.json()["status"]) == (200, "ok")
+        await ann.close()
+
+
+def test_health_is_503_when_the_listener_has_stopped(
+    make_settings: MakeSettings,
+    redis_url: str,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def dies_after_subscribing(self: RedisBackplane, deliver: Deliver) -> None:
+        self._subscribed.set()
+        raise RuntimeError("listener bug")
+
+    monkeypatch.setattr(RedisBackplane, "_listen", dies_after_subscribing)
+    settings = make_settings(redis_url=redis_url, namespace=namespace)
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health")
+    assert (response.status_code, response.json()["status"]) == (503, "degraded")
+    assert "Redis listener stopped" in caplog.text and "listener bug" in caplog.text
