@@ -157,7 +157,14 @@ def run_serializable(
         conn.isolation_level = previous
 
 
-def deadlock(connect: Connect) -> dict[str, str]:
+# How long the deadlock demo waits for something that normally takes milliseconds (a
+# session to block, a thread to finish) before calling it a failure. Generous, because on a
+# busy machine a thread may not be scheduled for seconds; polling returns as soon as the
+# condition holds, so a healthy run never waits for it.
+PATIENCE_S = 60.0
+
+
+def deadlock(connect: Connect, patience: float = PATIENCE_S) -> dict[str, str]:
     """Two sessions lock rows 1 and 2 in opposite orders. PostgreSQL notices the cycle
     after deadlock_timeout and aborts one of them; the other goes on.
 
@@ -167,36 +174,68 @@ def deadlock(connect: Connect) -> dict[str, str]:
         setup.execute("DELETE FROM accounts")
         setup.execute("INSERT INTO accounts VALUES (1, 'alice', 100), (2, 'bob', 100)")
     outcome: dict[str, str] = {}
+    failed: list[BaseException] = []
     a, b = connect(), connect()
     try:
         for conn in (a, b):
-            _short_deadlock_timeout(conn)
+            _wait_for_deadlock_detection(conn)
+        # Whichever session waits deadlock_timeout first finds the cycle: allow for it.
+        detection_s = _deadlock_timeout_s(a)
         a.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 1")
         b.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 2")
         a_pid = a.info.backend_pid
 
         def a_second_step() -> None:
-            outcome["a"] = _finish(a, "UPDATE accounts SET balance_cents = 0 WHERE id = 2")
+            try:
+                outcome["a"] = _finish(a, "UPDATE accounts SET balance_cents = 0 WHERE id = 2")
+            except BaseException as exc:  # re-raised below: not lost with the thread
+                failed.append(exc)
 
         waiter = threading.Thread(target=a_second_step)
         waiter.start()  # a now waits for b's lock on row 2
         with connect() as watcher:
-            _wait_until_blocked(watcher, a_pid)
+            _wait_until_blocked(watcher, a_pid, patience)
         outcome["b"] = _finish(b, "UPDATE accounts SET balance_cents = 0 WHERE id = 1")
-        waiter.join(timeout=10)
+        waiter.join(timeout=patience + detection_s)
+        if waiter.is_alive():
+            # Cancel a's statement first: closing a connection another thread is using
+            # is not safe, cancelling its query is.
+            a.cancel_safe()
+            waiter.join(timeout=patience)
+            raise TimeoutError(f"session {a_pid} was still waiting after {patience:g} s")
+        if failed:
+            raise failed[0]
     finally:
         a.close()
         b.close()
     return outcome
 
 
-def _short_deadlock_timeout(conn: psycopg.Connection) -> None:
-    """1 s by default; only a superuser may lower it. Without the right it stays 1 s."""
+def _wait_for_deadlock_detection(conn: psycopg.Connection) -> None:
+    """Let the lock waits end only by deadlock detection.
+
+    A server may set lock_timeout or statement_timeout for everyone (managed servers
+    often do): either could end a's wait before the deadlock check runs, and the demo
+    would show a timeout instead of a deadlock. Any user may turn them off for a session.
+    deadlock_timeout is 1 s by default and only a superuser may lower it; without the
+    right it stays as the server has it.
+    """
+    conn.execute("SET lock_timeout = 0")
+    conn.execute("SET statement_timeout = 0")
+    conn.commit()
     try:
         conn.execute("SET deadlock_timeout = '100ms'")
         conn.commit()
     except errors.InsufficientPrivilege:
         conn.rollback()
+
+
+def _deadlock_timeout_s(conn: psycopg.Connection) -> float:
+    row = conn.execute(
+        "SELECT setting::float / 1000 FROM pg_settings WHERE name = 'deadlock_timeout'"
+    ).fetchone()
+    conn.rollback()
+    return float(row[0]) if row else 1.0
 
 
 def _finish(conn: psycopg.Connection, statement: str) -> str:
@@ -209,7 +248,7 @@ def _finish(conn: psycopg.Connection, statement: str) -> str:
         return "deadlock"
 
 
-def _wait_until_blocked(watcher: psycopg.Connection, pid: int, timeout: float = 5.0) -> None:
+def _wait_until_blocked(watcher: psycopg.Connection, pid: int, timeout: float) -> None:
     """Poll pg_stat_activity until `pid` waits on a lock: a condition, not a fixed sleep."""
     watcher.autocommit = True
     deadline = time.monotonic() + timeout
@@ -221,4 +260,4 @@ def _wait_until_blocked(watcher: psycopg.Connection, pid: int, timeout: float = 
         if row and row[0] == "Lock":
             return
         time.sleep(0.01)
-    raise TimeoutError(f"session {pid} never waited on a lock")
+    raise TimeoutError(f"session {pid} never waited on a lock within {timeout:g} s")

@@ -10,6 +10,7 @@ from psycopg import errors
 
 from shopdb import db, isolation
 from shopdb.isolation import IsolationLevel
+from shopdb.settings import libpq_url
 
 Work = Callable[[psycopg.Connection, int], bool]
 
@@ -108,3 +109,16 @@ def test_deadlock_aborts_exactly_one_transaction(connect: db.Connect) -> None:
     # victim's first update was rolled back with it.
     assert dict(rows)[winner_set_to_zero] == 0
     assert sorted(dict(rows).values()) == [0, 101]
+
+
+def test_deadlock_is_detected_where_the_server_sets_a_lock_timeout(shop_url: str) -> None:
+    # Managed servers often give every session a lock_timeout. Shorter than
+    # deadlock_timeout, it would end the first wait before the deadlock check runs.
+    def connect_with_lock_timeout() -> psycopg.Connection:
+        return psycopg.connect(
+            libpq_url(shop_url), options=f"{db.SESSION_OPTIONS} -c lock_timeout=10ms"
+        )
+
+    outcome = isolation.deadlock(connect_with_lock_timeout)
+
+    assert sorted(outcome.values()) == ["committed", "deadlock"]
