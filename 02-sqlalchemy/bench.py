@@ -5,7 +5,7 @@
 
 1. N+1: lazy loading vs selectinload vs joinedload (statements and time)
 2. Inserting rows: commit per row vs one commit vs insert() with a list vs Core executemany
-3. Connection checkout: QueuePool vs NullPool
+3. Connection checkout: QueuePool (without, then with pre-ping) vs NullPool
 4. Pagination: OFFSET vs keyset, on page 1 and on a deep page
 """
 

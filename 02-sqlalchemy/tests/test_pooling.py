@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
+from shop import measure
 from shop.pooling import make_pooled_engine, make_unpooled_engine, watch_pool
 
 
@@ -68,6 +71,28 @@ def test_null_pool_opens_and_closes_a_connection_per_checkout(database_url: URL)
     finally:
         engine.dispose()
     assert (events["connect"], events["close"]) == (4, 4)
+
+
+def test_the_checkout_bench_pings_only_in_its_pre_ping_row(
+    database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NullPool never pings, so the pool it is measured against must not either."""
+    pings: Counter[str] = Counter()
+    for name, engine in measure.checkout_engines(database_url):
+        real_ping = engine.dialect.do_ping
+
+        def counted(dbapi_connection: Any, name: str = name, real_ping: Any = real_ping) -> bool:
+            pings[name] += 1
+            return real_ping(dbapi_connection)
+
+        monkeypatch.setattr(engine.dialect, "do_ping", counted)
+        try:
+            for _ in range(3):
+                _ping(engine)
+        finally:
+            engine.dispose()
+    # A connection just opened is not pinged: three requests on one pooled connection, two pings.
+    assert dict(pings) == {"QueuePool + pre_ping": 2}
 
 
 # PostgreSQL only: a server that drops a connection behind the pool's back.
