@@ -3,6 +3,7 @@
     python main.py                      # 32 MB corpus, one worker per core, process pool
     python main.py --workers 4 --size 64
     python main.py --strategy pipeline  # hand-built producer/worker pipeline instead of a pool
+    python main.py --strategy pool      # multiprocessing.Pool.imap_unordered instead
     python main.py --strategy threads   # same job on threads: watch the speedup vanish
 
 Ctrl-C during the parallel run stops the workers cleanly and exits 130.
@@ -25,6 +26,7 @@ from rich.console import Console
 from parallel.corpus import write_corpus
 from parallel.executors import run_map
 from parallel.pipeline import run_pipeline
+from parallel.pools import pool_imap_unordered
 from parallel.progress import bar
 from parallel.runtime import cpu_count, default_start_method, machine_header, mp_context
 from parallel.settings import Settings
@@ -75,7 +77,7 @@ def parse_args(argv: list[str], settings: Settings) -> argparse.Namespace:
         help="corpus size in MB (default: PARALLEL_SIZE_MB = %(default)s)",
     )
     parser.add_argument(
-        "--strategy", choices=("processes", "pipeline", "threads"), default="processes"
+        "--strategy", choices=("processes", "pool", "pipeline", "threads"), default="processes"
     )
     parser.add_argument(
         "--start-method",
@@ -102,6 +104,13 @@ def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> 
                 index, tb = next(iter(result.failed.items()))
                 raise RuntimeError(f"shard {shards[index].name} failed in a worker:\n{tb}")
             return merge(result.results.values())
+        if args.strategy == "pool":
+            # chunksize 1: a shard is a whole second of work, so one message per shard costs
+            # nothing, and bigger chunks would only leave a worker idle at the end of the run.
+            counts = pool_imap_unordered(
+                count_file, shards, workers=args.workers, context=ctx, on_result=advance
+            )
+            return merge(counts)
         counts = run_map(
             count_file,
             shards,

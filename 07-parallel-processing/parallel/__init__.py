@@ -7,6 +7,7 @@ Modules, in the order the README walks through them:
 - ``wordcount`` - the map-reduce job: tokenise, count, merge
 - ``kernel``    - a pure-CPU kernel (prime counting)
 - ``executors`` - one ``run_map`` for serial / threads / processes, cancellation, first match
+- ``pools``     - ``multiprocessing.Pool``: ``map`` and ``imap_unordered`` with a ``chunksize``
 - ``pipeline``  - producer -> workers -> collector with bounded queues and poison pills
 - ``ipc``       - what one message through a Pipe or a Queue costs
 - ``counter``   - a racy shared counter, its ``Lock`` fix and the ``Manager`` alternative
