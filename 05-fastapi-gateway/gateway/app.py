@@ -28,7 +28,7 @@ log = logging.getLogger("gateway")
 
 class Readiness(BaseModel):
     ready: bool
-    upstreams: dict[str, list[str]]  # name -> healthy instances
+    upstreams: dict[str, list[str]]  # name -> instances in rotation and not failing
     limiter: str
 
 
@@ -80,10 +80,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/ready", tags=["ops"], responses={503: {"model": Readiness}})
     async def ready(gateway: GatewayDep, response: Response) -> Readiness:
-        """Readiness: every upstream has a healthy instance and the limiter's store answers."""
+        """Readiness: every upstream has an instance that is not failing, and the limiter's
+        store answers."""
         healthy = {
-            name: [i.url for i in u.balancer.instances if i.healthy]
-            for name, u in gateway.upstreams.items()
+            name: [i.url for i in u.balancer.serving()] for name, u in gateway.upstreams.items()
         }
         limiter = "memory"
         if isinstance(gateway.limiter, RedisRateLimiter):

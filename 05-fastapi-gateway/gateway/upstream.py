@@ -1,7 +1,7 @@
 """Sending one request to an upstream: pick an instance, keep the time budget, retry safely.
 
 Failures become ``UpstreamError`` with the status the gateway answers:
-  503 nothing to connect to (refused, all instances ejected), or the upstream said 503,
+  503 nothing to connect to (connection refused), or the upstream said 503,
   504 connected but no answer within the route's budget,
   502 the upstream broke the protocol (closed mid-response and the like), or said 502.
 An upstream's 502 or 503 means "this instance cannot serve now", not an answer about the
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable
 
 import httpx
 
-from gateway.balancer import Balancer, NoHealthyInstance
+from gateway.balancer import Balancer
 from gateway.settings import Route
 
 # Methods that mean the same thing when sent twice (RFC 9110 9.2.2): only these are retried.
@@ -68,15 +68,7 @@ class Upstream:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            try:
-                instance = self.balancer.pick(exclude=tried)
-            except NoHealthyInstance:
-                if attempt > 0:
-                    # We just ejected the last one: its failure says more than "none left".
-                    raise error from None
-                raise UpstreamError(
-                    503, "no_healthy_instance", f"no healthy instance of {self.route.name}"
-                ) from None
+            instance = self.balancer.pick(exclude=tried)
             tried.add(instance.url)
             request = self._client.build_request(
                 method, instance.url + target, headers=headers, content=body, timeout=remaining
@@ -97,8 +89,13 @@ class Upstream:
                 self.balancer.failed(instance)
                 error = UpstreamError(502, "bad_gateway", f"{self.route.name}: {exc!r}")
             else:
-                self.balancer.succeeded(instance)
                 status = response.status_code
+                # A 5xx counts toward ejection whether or not it is retried: an instance that
+                # answers fast but always 503 is as useless as one that does not answer.
+                if status >= 500:
+                    self.balancer.failed(instance)
+                else:
+                    self.balancer.succeeded(instance)
                 if status not in RETRY_STATUSES:
                     return response
                 # Its body is dropped: the client gets one error shape whichever hop failed.

@@ -96,8 +96,12 @@ def test_dead_upstream_is_503_with_json(
     r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "upstream_unavailable"
-    again = httpx.get(f"{gw.url}/echo/x", headers=KEY)  # now ejected: refused without trying
-    assert again.json()["error"]["code"] == "no_healthy_instance"
+    # The last instance is never ejected, so the next request tries it again (and would
+    # reach it if it were back); /ready tells the outage meanwhile.
+    again = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    assert again.status_code == 503
+    assert again.json()["error"]["code"] == "upstream_unavailable"
+    assert httpx.get(f"{gw.url}/ready").json()["upstreams"] == {"gone": []}
 
 
 def test_slow_upstream_is_504_within_the_route_budget(
@@ -146,6 +150,44 @@ def test_failed_instance_is_ejected_then_returns_after_health_check(
         wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
         assert answered_by == {"a", "b"}
+
+
+def test_instance_answering_503_is_ejected_then_returns(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    # "a" is up but answers 503 to everything: as useless as a dead instance.
+    sick = Behaviour(name="a", fail_first=1000, unhealthy=True)
+    a = serve(probe_app(sick))
+    b = serve(probe_app(Behaviour(name="b")))
+    gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=[a.url, b.url])])
+    with httpx.Client(base_url=gw.url, headers=KEY, timeout=10) as client:
+
+        def healthy() -> list[str]:
+            return client.get("/ready").json()["upstreams"]["pair"]
+
+        answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(6)}
+        assert answered_by == {"b"}
+        assert sick.calls == 1  # one 503, then out of the rotation
+        assert healthy() == [b.url]
+
+        sick.fail_first, sick.unhealthy = 0, False
+        wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
+
+
+def test_last_instance_is_not_ejected_by_one_slow_request(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    behaviour: Behaviour,
+) -> None:
+    upstream = serve(probe_app(behaviour))
+    # One route for /hang and /echo, one failure ejects, and no health check comes to help.
+    solo = Route(name="solo", prefix="/", instances=[upstream.url], timeout_s=2.0)
+    gw = start_gateway(routes=[solo], eject_after_failures=1, health_interval_s=60)
+    assert httpx.get(f"{gw.url}/hang", headers=KEY, timeout=10).status_code == 504
+    # Ejecting the only instance would refuse every request for a minute; it is kept.
+    r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
+    assert r.status_code == 200
+    assert httpx.get(f"{gw.url}/ready").json()["upstreams"] == {"solo": [upstream.url]}
 
 
 def test_all_instances_down_makes_ready_503(

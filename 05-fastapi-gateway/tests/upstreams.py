@@ -19,6 +19,7 @@ class Behaviour:
 
     name: str = "probe"
     fail_first: int = 0  # answer 503 to this many echo requests first
+    unhealthy: bool = False  # /health answers 503 while set
     calls: int = 0
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -27,8 +28,8 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
     app = FastAPI()
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> Response:
+        return Response(status_code=503 if behaviour.unhealthy else 200)
 
     @app.api_route("/echo/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def echo(request: Request) -> Response:
