@@ -38,12 +38,16 @@ def run_tour(engine: Engine, n: Narrator) -> None:
 
     n.step("flush vs commit: flush sends SQL, only commit makes it visible to others")
     with factory() as writer, factory() as reader:
-        writer.add(Customer(email="ada@example.test", name="Ada"))
+        ada = Customer(email="ada@example.test", name="Ada")
+        writer.add(ada)
+        # add() only registers the object: no SQL yet, so the database has not assigned an id.
+        n.say(f"after add: ada.id = {ada.id}")
         with n.sql(engine, "flush"):
             writer.flush()
         count = select(func.count()).select_from(Customer)
         n.say(
-            f"after flush: ada.id is set; another session counts {reader.scalar(count)} customers"
+            f"after flush: ada.id = {ada.id}; another session counts {reader.scalar(count)}"
+            " customers"
         )
         reader.rollback()  # end the reader's snapshot so it can see the commit
         writer.commit()

@@ -72,6 +72,9 @@ def test_tour_runs_and_shows_the_n_plus_one(
     result = run_main("--no-sql", database_url=_url(database_url))
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    # The id comes from the database at flush, before anyone else can see the row.
+    assert "after add: ada.id = None" in out
+    assert "after flush: ada.id = 1; another session counts 0 customers" in out
     assert "-> 24 statement(s) (lazy)" in out  # 23 customers: 1 + 23
     assert "-> 2 statement(s) (selectinload)" in out
     assert "-> 1 statement(s) (joinedload)" in out
