@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketDisconnected
@@ -109,11 +110,25 @@ async def read_loop(conn: Connection, hub: Hub, max_bytes: int) -> None:
         await hub.handle(conn, text)
 
 
-async def heartbeat(conn: Connection, interval: float, silence_limit: float) -> None:
+async def heartbeat(
+    conn: Connection,
+    interval: float,
+    silence_limit: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
     """Application-level ping: visible to the browser client, which cannot see protocol pings."""
     while True:
-        await asyncio.sleep(interval)
-        silent = time.monotonic() - conn.last_seen
+        started = clock()
+        await sleep(interval)
+        now = clock()
+        # Waking up late means the whole event loop was stalled (a GC pause, a starved CPU):
+        # no frame could be read meanwhile either, so that silence is the server's, not the
+        # client's. Without this, one long stall would drop every client at once.
+        late = now - started - interval
+        if late > 0:
+            conn.last_seen = min(now, conn.last_seen + late)
+        silent = now - conn.last_seen
         if silent > silence_limit:
             conn.request_close(INTERNAL_ERROR, "heartbeat timeout")
             return

@@ -13,11 +13,16 @@ from .app import create_app
 from .settings import Settings
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, send_buffer: int | None = None) -> socket.socket:
     """Bind the listening socket ourselves: port 0 then gives a free port we can read back,
-    and "address in use" surfaces here as an OSError we can explain in one line."""
+    and "address in use" surfaces here as an OSError we can explain in one line.
+
+    `send_buffer` caps the kernel send buffer of every accepted socket (Linux copies it from
+    the listener). Unset, the kernel autotunes it up to net.ipv4.tcp_wmem (4 MB by default)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     try:
         sock.bind((host, port))
     except OSError:
@@ -44,9 +49,11 @@ def make_server(settings: Settings, log_level: str = "warning") -> uvicorn.Serve
 
 
 @asynccontextmanager
-async def running_server(settings: Settings, log_level: str = "warning") -> AsyncIterator[str]:
+async def running_server(
+    settings: Settings, log_level: str = "warning", *, send_buffer: int | None = None
+) -> AsyncIterator[str]:
     """Serve in the current event loop; yields the base URL; always stops the server."""
-    sock = bind(settings.host, settings.port)
+    sock = bind(settings.host, settings.port, send_buffer)
     server = make_server(settings, log_level)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

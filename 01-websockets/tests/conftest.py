@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, ExitStack
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import redis
@@ -88,12 +88,16 @@ def make_settings() -> MakeSettings:
     return make
 
 
-Serve = Callable[[Settings], AbstractAsyncContextManager[str]]
+class Serve(Protocol):
+    def __call__(
+        self, settings: Settings, *, send_buffer: int | None = None
+    ) -> AbstractAsyncContextManager[str]: ...
 
 
 @pytest.fixture
 def serve() -> Serve:
-    """`async with serve(settings) as url:` runs a real uvicorn server on a free port."""
+    """`async with serve(settings) as url:` runs a real uvicorn server on a free port;
+    `send_buffer=` caps the kernel send buffer of its sockets."""
     return running_server
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import cast
 
 import jwt
 import pytest
+from fastapi import WebSocket
 
 from chat.backplane import decode, encode, users_of
+from chat.connection import Connection
+from chat.endpoint import heartbeat
 from chat.memory import MemoryBackplane
 from chat.protocol import SERVER_FRAME, Error, Join, Message, Say, Whisper, parse_client_frame
 from chat.ratelimit import TokenBucket
@@ -129,3 +134,21 @@ async def test_memory_backplane_presence_history_and_delivery() -> None:
 
     await backplane.publish("user", "bob", "{}")
     assert delivered == [("user", "bob", "{}")]
+
+
+async def test_the_heartbeat_does_not_count_a_stall_of_the_server_as_client_silence() -> None:
+    now = [1000.0]
+    stalls = [5.0]  # the first wake-up comes 5 s late: the server itself was frozen
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds + (stalls.pop() if stalls else 0.0)
+
+    conn = Connection(cast(WebSocket, None), "ann", 16, TokenBucket(1.0, 1))
+    conn.last_seen = now[0]
+    # A client that never answers, interval 1 s, limit 3 s: the stall alone (6 s of silence
+    # on the clock) would drop it at once; counted fairly it gets three pings first.
+    await asyncio.wait_for(heartbeat(conn, 1.0, 3.0, clock=lambda: now[0], sleep=sleep), 5)
+    pings = [SERVER_FRAME.validate_json(conn.outbox.get_nowait()) for _ in range(3)]
+    assert [p.type for p in pings] == ["ping"] * 3 and conn.outbox.empty()
+    assert (conn.close_code, conn.close_reason) == (1011, "heartbeat timeout")
+    assert now[0] == 1000.0 + 5.0 + 4 * 1.0  # dropped on the fourth wake-up
