@@ -4,6 +4,10 @@
 value both write old+1, and one increment is lost. A lock makes the three steps one. A Manager
 keeps the value in a server process and every ``.value`` is a round trip over a socket:
 correct (with its lock), flexible (any picklable object), and far slower.
+
+How many updates a real race loses depends on the scheduler and changes from run to run.
+``lockstep`` removes the luck: barriers force the worst interleaving, so the loss is certain
+and its size is known in advance.
 """
 
 from __future__ import annotations
@@ -36,6 +40,38 @@ def _add_managed(value: Any, lock: Any, n: int, start: Any) -> None:
     for _ in range(n):
         with lock:  # a proxy lock; without it the Manager value races the same way
             value.value += 1
+
+
+def _add_in_lockstep(counter: Any, rounds: int, step: Any, locked: bool) -> None:
+    for _ in range(rounds):
+        if locked:
+            # The lock spans read, add and write, so nobody can read in between. A barrier
+            # *inside* it would deadlock: the interleaving below is exactly what a lock forbids.
+            with counter.get_lock():
+                counter.value += 1
+        else:
+            seen = counter.value  # read...
+            step.wait()  # ...until every process has read the same value
+            counter.value = seen + 1  # then all of them write that value + 1
+        step.wait()  # every write lands before the next round's reads
+
+
+def lockstep(
+    processes: int = 2, rounds: int = 100, locked: bool = False, context: BaseContext | None = None
+) -> int:
+    """`processes` processes add 1 per round for `rounds` rounds; return the final value.
+
+    Unlocked, each round is the lost update made certain: all processes read, then all write,
+    so the round's `processes` increments collapse into one and the result is exactly `rounds`.
+    Locked, every process still starts each round at the same instant (the barrier releases
+    them together), the lock makes them take turns, and the result is processes * rounds.
+    """
+    if processes < 2:
+        raise ValueError(f"a race needs at least 2 processes, got {processes}")
+    ctx = context or mp_context()
+    shared = ctx.Value("q", 0, lock=locked)
+    _run(ctx, _add_in_lockstep, (shared, rounds, ctx.Barrier(processes), locked), processes)
+    return int(shared.value)
 
 
 def count(
