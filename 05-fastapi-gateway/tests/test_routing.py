@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -214,3 +215,34 @@ def test_unexpected_error_is_a_json_500_with_the_request_id(
     error = r.json()["error"]
     assert (error["code"], error["request_id"]) == ("internal_error", "bug-7")
     assert "unhandled RuntimeError on GET /echo/x, request bug-7" in caplog.messages
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])  # a buffered and a streamed body
+def test_client_hanging_up_mid_body_is_499_without_a_traceback(
+    method: str,
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gw = echo_gateway(serve, start_gateway)
+    # uvicorn logs tracebacks to "uvicorn.error", which does not propagate to the root logger.
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="gateway.access"):
+            head = (
+                f"{method} /echo/x HTTP/1.1\r\nHost: gw\r\nX-API-Key: demo-key\r\n"
+                f"X-Request-ID: gone-{method}\r\nContent-Length: 1000\r\n\r\n"
+            )
+            with socket.create_connection(("127.0.0.1", gw.port)) as raw:
+                raw.sendall(head.encode() + b"only 17 of 1000 ")  # then hang up
+            wait_for(
+                lambda: any(f"gone-{method}" in m for m in caplog.messages),
+                timeout_s=5,
+                what="access log line",
+            )
+    finally:
+        server_log.removeHandler(caplog.handler)
+    line = json.loads(next(m for m in caplog.messages if f"gone-{method}" in m))
+    assert line["status"] == 499
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

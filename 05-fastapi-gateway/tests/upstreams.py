@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 
 @dataclass
@@ -36,7 +37,11 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
         behaviour.calls += 1
         if behaviour.calls <= behaviour.fail_first:
             return Response(status_code=503, headers={"X-Instance": behaviour.name})
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            # The gateway hung up mid-upload because its client did: nobody is left to answer.
+            return Response(status_code=499)
         seen = {
             "method": request.method,
             "path": request.url.path,
