@@ -2,6 +2,5 @@
 
 from evolve.alembic_env import run
 from evolve.audit_models import AuditBase
-from evolve.settings import Settings
 
-run(AuditBase.metadata, Settings().audit_database_url)
+run(AuditBase.metadata, "audit_database_url")

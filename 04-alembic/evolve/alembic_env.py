@@ -12,15 +12,28 @@ from typing import Any
 
 from alembic import context
 from alembic.config import Config
+from alembic.util import CommandError
+from pydantic import ValidationError
 from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Connection
 
+from evolve.diagnose import probe
+from evolve.settings import Settings
 
-def database_url(config: Config, settings_url: str) -> str:
+
+def database_url(config: Config, setting: str) -> str:
     # Code that drives Alembic (main.py, the tests) passes the URL as an attribute;
     # the `alembic` command line falls back to DATABASE_URL / AUDIT_DATABASE_URL.
     url = config.attributes.get("database_url")
-    return str(url) if url else settings_url
+    if url:
+        return str(url)
+    try:
+        return str(getattr(Settings(), setting))
+    except ValidationError as exc:
+        # CommandError is what the alembic CLI prints as one "FAILED: ..." line (exit 1);
+        # anything else would reach the learner as a traceback.
+        error = exc.errors()[0]
+        raise CommandError(f"bad setting {error['loc'][0]}: {error['msg']}") from None
 
 
 def _options(metadata: MetaData, dialect_name: str) -> dict[str, Any]:
@@ -40,6 +53,11 @@ def _options(metadata: MetaData, dialect_name: str) -> dict[str, Any]:
 
 def _run_online(url: str, metadata: MetaData) -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
+    # A real query first: a stopped server, a refused login or a SQLite file that is not
+    # a database becomes one line here instead of a traceback from inside a migration.
+    problem = probe(engine)
+    if problem:
+        raise CommandError(problem)
     with engine.connect() as connection:
         _set_lock_timeout(connection)
         context.configure(connection=connection, **_options(metadata, engine.dialect.name))
@@ -69,13 +87,13 @@ def _run_offline(url: str, metadata: MetaData) -> None:
         context.run_migrations()
 
 
-def run(metadata: MetaData, settings_url: str) -> None:
-    """Run the current Alembic command against one database."""
+def run(metadata: MetaData, setting: str) -> None:
+    """Run the current Alembic command against one database (`setting` names its URL)."""
     config = context.config
     # The command line gets alembic.ini's logging; callers with their own logging opt out.
     if config.config_file_name and config.attributes.get("configure_logging", True):
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    url = database_url(config, settings_url)
+    url = database_url(config, setting)
     if context.is_offline_mode():
         _run_offline(url, metadata)
     else:

@@ -2,6 +2,5 @@
 
 from evolve.alembic_env import run
 from evolve.models import Base
-from evolve.settings import Settings
 
-run(Base.metadata, Settings().database_url)
+run(Base.metadata, "database_url")

@@ -102,6 +102,53 @@ def test_unopenable_sqlite_file_is_one_line_without_a_docker_hint(
     ]
 
 
+def test_sqlite_file_that_is_not_a_database_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLite opens lazily: connecting to a text file succeeds, only a real read fails.
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a database, just some notes\n" * 100)
+    url = f"sqlite:///{text_file}"
+    with pytest.raises(SystemExit) as exited:
+        main.main(["--database-url", url])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"SQLite database at {url} cannot be used: file is not a database"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nonsense", "bad setting database_url"),
+        ("postgresql+psycopg://u:secret@127.0.0.1:1/x", "not reachable at"),
+        ("not a database", "cannot be used: file is not a database"),
+    ],
+)
+def test_plain_alembic_with_a_bad_database_url_fails_in_one_line(
+    value: str, message: str, tmp_path: Path
+) -> None:
+    if value == "not a database":
+        text_file = tmp_path / "notes.txt"
+        text_file.write_text("just some notes\n" * 100)
+        value = f"sqlite:///{text_file}"
+    # `python -m alembic` is the `alembic` script: alembic.ini from the current directory.
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=LESSON_DIR,
+        env={**os.environ, "DATABASE_URL": value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    # Alembic's own shape for a failed command: the error logged on stderr, FAILED on stdout.
+    [line] = done.stderr.splitlines()
+    assert message in line
+    assert done.stdout.startswith("FAILED: ") and message in done.stdout
+    assert "secret" not in done.stderr + done.stdout
+
+
 @pytest.mark.postgres
 def test_missing_postgres_database_says_how_to_create_it(
     postgres_server: URL, capsys: pytest.CaptureFixture[str]
