@@ -15,7 +15,7 @@ import uuid
 
 from fastapi import WebSocket
 
-from .protocol import Error
+from .protocol import Error, Ping
 from .ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,9 @@ class Connection:
         # Frames this client will never get: refused once it is closing, or still in the
         # outbox when it was cut off. The close frame reports the number, so a loss is visible.
         self.dropped = 0
+        # A ping went out and its pong has not come back: that one pong is free of the rate
+        # limit, so a well-behaved client is never refused for answering the heartbeat.
+        self.pong_due = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.user}/{self.id}>"
@@ -63,6 +66,10 @@ class Connection:
             self.dropped += 1
             return False
         return True
+
+    def ping(self) -> None:
+        if self.send(Ping().model_dump_json()):
+            self.pong_due = True
 
     def send_error(self, code: str, detail: str) -> None:
         self.send(Error(code=code, detail=detail).model_dump_json())

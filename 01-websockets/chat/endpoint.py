@@ -27,7 +27,7 @@ from .connection import (
     Connection,
 )
 from .hub import Hub
-from .protocol import Ping, Welcome
+from .protocol import Welcome
 from .ratelimit import TokenBucket
 from .settings import Settings
 from .tokens import TokenError, read_token
@@ -132,7 +132,7 @@ async def heartbeat(
         if silent > silence_limit:
             conn.request_close(INTERNAL_ERROR, "heartbeat timeout")
             return
-        conn.send(Ping().model_dump_json())
+        conn.ping()
 
 
 def _note_crash(conn: Connection, outcomes: list[BaseException | None]) -> None:

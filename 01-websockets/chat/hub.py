@@ -85,8 +85,11 @@ class Hub:
 
     async def handle(self, conn: Connection, text: str) -> None:
         frame = parse_client_frame(text)
-        if isinstance(frame, Pong):
-            return  # liveness was already recorded when the frame arrived
+        if isinstance(frame, Pong) and conn.pong_due:
+            # The answer to our own ping costs nothing; liveness was recorded on arrival.
+            conn.pong_due = False
+            return
+        # Every other frame, unsolicited pongs included, pays: a pong flood is limited too.
         if not conn.bucket.take():
             # Refused, and the client is told which frame: nothing is dropped silently.
             what = "a malformed frame" if isinstance(frame, Error) else f"your {frame.type!r}"
@@ -104,6 +107,8 @@ class Hub:
                 await self.say(conn, room, body)
             case Whisper(to=to, text=body):
                 await self.whisper(conn, to, body)
+            case Pong():
+                pass  # unasked for, but harmless once paid for
             case error:
                 conn.send(error.model_dump_json())
 

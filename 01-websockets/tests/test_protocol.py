@@ -13,6 +13,7 @@ from fastapi import WebSocket
 from chat.backplane import decode, encode, users_of
 from chat.connection import Connection
 from chat.endpoint import heartbeat
+from chat.hub import Hub
 from chat.memory import MemoryBackplane
 from chat.protocol import SERVER_FRAME, Error, Join, Message, Say, Whisper, parse_client_frame
 from chat.ratelimit import TokenBucket
@@ -152,3 +153,28 @@ async def test_the_heartbeat_does_not_count_a_stall_of_the_server_as_client_sile
     assert [p.type for p in pings] == ["ping"] * 3 and conn.outbox.empty()
     assert (conn.close_code, conn.close_reason) == (1011, "heartbeat timeout")
     assert now[0] == 1000.0 + 5.0 + 4 * 1.0  # dropped on the fourth wake-up
+
+
+async def test_pongs_that_answer_a_ping_are_free_and_a_pong_flood_is_rate_limited() -> None:
+    hub = Hub(MemoryBackplane(history_size=10), max_rooms=1)
+    await hub.start()
+    # One frame of burst, and it practically never refills.
+    conn = Connection(cast(WebSocket, None), "ann", 64, TokenBucket(0.001, 1))
+    pong = '{"type":"pong"}'
+
+    def replies() -> list[str]:
+        frames = []
+        while not conn.outbox.empty():
+            frames.append(SERVER_FRAME.validate_json(conn.outbox.get_nowait()))
+        return [f.code if isinstance(f, Error) else f.type for f in frames]
+
+    for _ in range(20):  # a well-behaved client answers every ping: never refused
+        conn.ping()
+        await hub.handle(conn, pong)
+    assert replies() == ["ping"] * 20
+
+    await hub.handle(conn, pong)  # unasked for: takes the one token
+    await hub.handle(conn, pong)  # and the next one is refused, and told so
+    assert replies() == ["rate_limited"]
+    await hub.handle(conn, '{"type":"join","room":"lobby"}')
+    assert replies() == ["rate_limited"]  # the flood spent the budget for real frames too
