@@ -6,7 +6,11 @@ segment of this lesson may remain in /dev/shm. A leak therefore fails the test t
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import multiprocessing as mp
+import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -29,6 +33,40 @@ def wait_until(condition: object, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return bool(condition())  # type: ignore[operator]
+
+
+# A FIFO stands in for a stalled input (a network disk that stops answering): whoever reads
+# it waits until the test writes it, so a run can be interrupted mid-way on any machine.
+def open_when_read(fifo: Path, timeout: float = 60) -> int:
+    """Wait until some process opens `fifo` to read it; return the write end."""
+    fd: list[int] = []
+
+    def reader_there() -> bool:
+        try:
+            fd.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: nobody has it open for reading yet
+                raise
+        return bool(fd)
+
+    assert wait_until(reader_there, timeout), f"nobody read {fifo.name}"
+    return fd[0]
+
+
+def serve(fd: int, data: bytes) -> None:
+    """Write the whole shard and close: the reader gets it all, then end of file."""
+    os.set_blocking(fd, True)
+    # A Pool stops its workers on Ctrl-C with terminate(): the reader may be gone already.
+    with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
+        pipe.write(data)
+
+
+def sigint_pending(pid: int) -> bool:
+    """True while a SIGINT sent to `pid` has not yet been taken by any of its threads."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("ShdPnd:"):  # signals pending for the process as a whole
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
 
 
 @pytest.fixture(autouse=True)

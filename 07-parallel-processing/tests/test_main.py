@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import signal
 import subprocess
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import LESSON, wait_until
+from conftest import LESSON, open_when_read, serve, sigint_pending, wait_until
 
 from parallel.corpus import write_corpus
 
@@ -84,38 +82,6 @@ def test_a_corrupt_shard_is_reported_by_name_and_exits_1(tmp_path: Path) -> None
     assert "results identical" not in done.stdout
 
 
-def _open_when_read(fifo: Path, timeout: float = 60) -> int:
-    """Wait until some process opens `fifo` to read it; return the write end."""
-    fd: list[int] = []
-
-    def reader_there() -> bool:
-        try:
-            fd.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:  # ENXIO: nobody has it open for reading yet
-                raise
-        return bool(fd)
-
-    assert wait_until(reader_there, timeout), f"nobody read {fifo.name}"
-    return fd[0]
-
-
-def _serve(fd: int, data: bytes) -> None:
-    """Write the whole shard and close: the reader gets it all, then end of file."""
-    os.set_blocking(fd, True)
-    # A Pool stops its workers on Ctrl-C with terminate(): the reader may be gone already.
-    with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
-        pipe.write(data)
-
-
-def _sigint_pending(pid: int) -> bool:
-    """True while a SIGINT sent to `pid` has not yet been taken by any of its threads."""
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("ShdPnd:"):  # signals pending for the process as a whole
-            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
-    return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
 @pytest.mark.parametrize("strategy", ["processes", "pool", "pipeline"])
 def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
@@ -139,19 +105,19 @@ def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
         start_new_session=True,  # its own process group, like a shell job
     )
     try:
-        _serve(_open_when_read(stalled), text)  # the serial run reads the shard in full
+        serve(open_when_read(stalled), text)  # the serial run reads the shard in full
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("parallel: starting"):  # the serial run has closed the shard
                 break
-        held = _open_when_read(stalled)  # when a worker is inside count_file, waiting on it
+        held = open_when_read(stalled)  # when a worker is inside count_file, waiting on it
         family = psutil.Process(proc.pid).children(recursive=True)  # workers, server, tracker
         # Ctrl-C in a terminal signals the whole foreground process group
         os.killpg(proc.pid, signal.SIGINT)
         # The shard is released only once main.py has taken the signal: the run is interrupted
         # mid-way by construction, not by winning a race against the workers.
-        assert wait_until(lambda: not _sigint_pending(proc.pid), 20)
-        _serve(held, text)  # the running task may finish; nothing new starts
+        assert wait_until(lambda: not sigint_pending(proc.pid), 20)
+        serve(held, text)  # the running task may finish; nothing new starts
         out, err = proc.communicate(timeout=60)
     finally:
         # On a failed test, kill the whole group: killing main.py alone would leave its

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
+from conftest import LESSON, open_when_read, serve, sigint_pending, wait_until
 
 from parallel.kernel import split
 from parallel.runtime import mp_context
@@ -60,3 +67,78 @@ def test_segment_is_unlinked_even_when_the_block_raises(error: type[BaseExceptio
         assert spec.name in leaked_segments()  # it exists while in use...
         raise error("boom")  # a failure, or Ctrl-C arriving in the parent
     assert spec.name not in leaked_segments()  # ...and is gone afterwards
+
+
+# A program that shares an array with a pool, built from the lesson's own pieces: the segment
+# from shared_array, workers attached by attach_worker, tasks that read slices. One task first
+# reads a FIFO - a stalled input - so it is still running, attached, when Ctrl-C arrives.
+SCRIPT = """
+import sys
+sys.path.insert(0, {lesson!r})
+from concurrent.futures import ProcessPoolExecutor
+import numpy as np
+from parallel.runtime import mp_context, sigint_blocked
+from parallel.shm import attach_worker, shared_array, slice_sum
+
+def stalled_sum(bounds):
+    with open({fifo!r}, "rb") as stalled:
+        stalled.read()
+    return slice_sum(bounds)
+
+def main():
+    with shared_array(np.arange(1000, dtype=np.float64)) as spec:
+        print(spec.name, flush=True)
+        pool = ProcessPoolExecutor(
+            2, mp_context=mp_context(), initializer=attach_worker, initargs=(spec,)
+        )
+        with pool:
+            with sigint_blocked():  # workers start during these submits
+                futures = [pool.submit(stalled_sum, (0, 500)), pool.submit(slice_sum, (500, 1000))]
+            print(sum(f.result() for f in futures))
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm and /proc")
+def test_ctrl_c_while_workers_are_attached_leaves_no_segment_and_no_process(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "stalled"
+    os.mkfifo(fifo)
+    script = tmp_path / "share.py"
+    script.write_text(SCRIPT.format(lesson=str(LESSON), fifo=str(fifo)), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a shell job
+    )
+    try:
+        assert proc.stdout is not None
+        name = proc.stdout.readline().strip()
+        # Given a segment in use and a worker attached to it, inside a task
+        held = open_when_read(fifo)
+        assert name in leaked_segments()
+        family = psutil.Process(proc.pid).children(recursive=True)
+        # When Ctrl-C reaches the whole process group
+        os.killpg(proc.pid, signal.SIGINT)
+        assert wait_until(lambda: not sigint_pending(proc.pid), 20)
+        serve(held, b"")  # the running task may finish; the program then unwinds
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # Then it stops with one line, the segment is unlinked and no worker or server survives
+    assert proc.returncode == 130, f"stdout={out!r} stderr={err!r}"
+    assert err == "interrupted\n"  # no traceback, no resource-tracker leak warning
+    assert name.startswith("lesson07_") and name not in leaked_segments()
+    assert wait_until(lambda: not any(p.is_running() for p in family), 10), family
