@@ -24,6 +24,7 @@ class Round:
     p50_ms: float
     p99_ms: float
     deliveries_per_s: float
+    messages_per_s: float  # messages the sender got through to everybody, per second
 
 
 class Room:
@@ -98,6 +99,7 @@ class Room:
             p50_ms=statistics.median(ms),
             p99_ms=ms[min(len(ms) - 1, int(len(ms) * 0.99))],
             deliveries_per_s=len(ms) / elapsed,
+            messages_per_s=messages / elapsed,
         )
 
     async def close(self) -> None:
