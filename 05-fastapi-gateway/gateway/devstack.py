@@ -36,13 +36,13 @@ class Stack:
         ]
 
     def kill(self, name: str, index: int = 0) -> None:
-        self.upstreams[name][index].stop()
+        """Stop one instance; its port stays reserved (connections are refused) for ``revive``."""
+        self.upstreams[name][index].stop(keep_port=True)
 
     def revive(self, name: str, index: int = 0) -> None:
         """A fresh process of the service, on the port the gateway knows (state starts over)."""
-        old = self.upstreams[name][index]
         settings = ServiceSettings(instance=f"{name}-{index + 1}")
-        self.upstreams[name][index] = ServerThread(FACTORIES[name](settings), port=old.port).start()
+        self.upstreams[name][index].restart(FACTORIES[name](settings))
 
     def servers(self) -> list[ServerThread]:
         everyone = [s for servers in self.upstreams.values() for s in servers]

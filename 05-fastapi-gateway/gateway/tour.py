@@ -28,8 +28,9 @@ def expect(response: httpx.Response, status: int) -> httpx.Response:
 
 def demo_settings(stack: Stack, redis_url: str | None) -> GatewaySettings:
     keys = dict(DEFAULT_KEYS)
-    # A key with a tiny bucket, so the tour can show a 429 after three calls.
-    keys["trial-key"] = ApiClient(name="trial", rate_per_s=0.2, burst=3)
+    # A bucket of 3 that refills one token in 1000 s: the fourth call is a 429 however slowly
+    # the machine gets through the first three.
+    keys["trial-key"] = ApiClient(name="trial", rate_per_s=0.001, burst=3)
     return GatewaySettings(
         routes=stack.routes(timeout_s=2.0),
         api_keys=keys,
@@ -81,7 +82,7 @@ def run_tour(stack: Stack, redis_url: str | None, say: Say) -> None:
         names = [p["name"] for p in body["products"]]
         say(f"   user={body['user']['name']} products={names} degraded={body['degraded']}")
 
-        say("5. Rate limit: trial-key has a bucket of 3")
+        say("5. Rate limit: trial-key has a bucket of 3, one token back per 1000 s")
         for i in range(4):
             r = expect(
                 http.get("/products/1", headers={"X-API-Key": "trial-key"}), 200 if i < 3 else 429

@@ -56,8 +56,8 @@ def serve() -> Iterator[Callable[..., ServerThread]]:
     """Start any ASGI app on a free port; everything started is stopped, also on failure."""
     started: list[ServerThread] = []
 
-    def start(app: Any, port: int = 0) -> ServerThread:
-        server = ServerThread(app, port=port).start()
+    def start(app: Any) -> ServerThread:
+        server = ServerThread(app).start()
         started.append(server)
         return server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -91,7 +92,7 @@ def test_dead_upstream_is_503_with_json(
     behaviour: Behaviour,
 ) -> None:
     dead = serve(probe_app(behaviour))
-    dead.stop()
+    dead.stop(keep_port=True)  # held: no other program can answer on it meanwhile
     gw = start_gateway(routes=[Route(name="gone", prefix="/echo", instances=[dead.url])])
     r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
     assert r.status_code == 503
@@ -109,13 +110,19 @@ def test_slow_upstream_is_504_within_the_route_budget(
     start_gateway: Callable[..., ServerThread],
     behaviour: Behaviour,
 ) -> None:
-    gw = one_instance(serve, start_gateway, behaviour, timeout_s=0.3)
-    # The upstream holds the request until teardown. The client would give up after 10 s,
-    # so an answer at all proves the gateway stopped waiting on its own.
-    r = httpx.get(f"{gw.url}/hang", headers=KEY, timeout=10)
+    # A budget wide enough that connecting can never use it up, even on a starved machine
+    # (that would be a 503): the upstream holds the request on an event until teardown,
+    # so the budget always runs out while waiting for the answer. The client would give up
+    # after 20 s, so an answer at all proves the gateway stopped waiting on its own.
+    gw = one_instance(serve, start_gateway, behaviour, timeout_s=2.0)
+    r = httpx.get(f"{gw.url}/hang", headers=KEY, timeout=20)
     assert r.status_code == 504
-    assert r.json()["error"]["code"] == "upstream_timeout"
-    assert "0.3 s" in r.json()["error"]["message"]
+    assert r.json()["error"] == {
+        "code": "upstream_timeout",
+        "message": "hang: no answer in 2.0 s",
+        "request_id": r.headers["x-request-id"],
+        "details": [],
+    }
 
 
 def test_answer_cut_short_is_502_with_json(start_gateway: Callable[..., ServerThread]) -> None:
@@ -129,6 +136,20 @@ def test_answer_cut_short_is_502_with_json(start_gateway: Callable[..., ServerTh
     assert "RemoteProtocolError" in r.json()["error"]["message"]
 
 
+def test_stopped_server_holds_its_port_and_refuses_connections(
+    serve: Callable[..., ServerThread],
+) -> None:
+    server = serve(probe_app(Behaviour()))
+    server.stop(keep_port=True)
+    with pytest.raises(httpx.ConnectError):  # down, as a dead process would be
+        httpx.get(f"{server.url}/health")
+    with socket.socket() as other, pytest.raises(OSError):
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", server.port))  # nobody else can take the port meanwhile
+    server.restart()
+    assert httpx.get(f"{server.url}/health").status_code == 200
+
+
 def test_failed_instance_is_ejected_then_returns_after_health_check(
     serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
 ) -> None:
@@ -140,13 +161,13 @@ def test_failed_instance_is_ejected_then_returns_after_health_check(
         def healthy() -> list[str]:
             return client.get("/ready").json()["upstreams"]["pair"]
 
-        a.stop()
+        a.stop(keep_port=True)  # held, so nothing else can take it before "a" comes back
         # Every GET still succeeds: the one that hits "a" is retried on "b", and "a" is ejected.
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
         assert answered_by == {"b"}
         assert healthy() == [b.url]
 
-        serve(probe_app(Behaviour(name="a")), port=a.port)  # back on the same address
+        a.restart(probe_app(Behaviour(name="a")))  # back on the same address
         wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
         assert answered_by == {"a", "b"}
@@ -198,7 +219,7 @@ def test_all_instances_down_makes_ready_503(
     upstream = serve(probe_app(behaviour))
     gw = start_gateway(routes=[Route(name="solo", prefix="/echo", instances=[upstream.url])])
     assert httpx.get(f"{gw.url}/ready").status_code == 200
-    upstream.stop()
+    upstream.stop(keep_port=True)
     httpx.get(f"{gw.url}/echo/x", headers=KEY)
     ready = httpx.get(f"{gw.url}/ready")
     assert ready.status_code == 503
