@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 
 from evolve.diagnose import probe
 from evolve.runner import is_upgrade, make_config, make_engine, upgrade_order
-from evolve.settings import VAR_DIR, Settings
+from evolve.settings import VAR_DIR, Settings, anchor_sqlite_path
 from evolve.walk import MigrationWalk, migrate_audit, offline_sql
 
 
@@ -39,7 +39,8 @@ def database_url(value: str) -> str:
         make_url(value)
     except ArgumentError as exc:
         raise argparse.ArgumentTypeError(f"not a database URL: {value!r}") from exc
-    return value
+    # Same rule as the settings: a relative SQLite path is inside the lesson folder.
+    return anchor_sqlite_path(value)
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:

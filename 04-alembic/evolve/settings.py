@@ -13,6 +13,21 @@ LESSON_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = LESSON_DIR / "var"
 
 
+def anchor_sqlite_path(value: str) -> str:
+    """A relative SQLite path, made relative to the lesson folder instead of the current one.
+
+    `sqlite:///var/audit.db` in .env should mean this lesson's var/ folder whether main.py or
+    `alembic` is started here or elsewhere (`alembic -c 04-alembic/alembic.ini ...`).
+    """
+    url = make_url(value)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return value
+    if path.startswith("file:") or Path(path).is_absolute():
+        return value
+    return url.set(database=str(LESSON_DIR / path)).render_as_string(hide_password=False)
+
+
 class Settings(BaseSettings):
     """Where the two databases live.
 
@@ -34,4 +49,4 @@ class Settings(BaseSettings):
             make_url(value)
         except ArgumentError as exc:
             raise ValueError(f"not a database URL: {value!r}") from exc
-        return value
+        return anchor_sqlite_path(value)

@@ -149,6 +149,31 @@ def test_plain_alembic_with_a_bad_database_url_fails_in_one_line(
     assert "secret" not in done.stderr + done.stdout
 
 
+def test_relative_sqlite_paths_are_inside_the_lesson_folder_wherever_alembic_starts(
+    tmp_path: Path,
+) -> None:
+    # .env.example's AUDIT_DATABASE_URL=sqlite:///var/audit.db, with alembic started from
+    # another folder (-c names the ini): the file must land in the lesson's var/, as the
+    # default var/app.db does.
+    name = f"test_audit_{uuid.uuid4().hex[:12]}.db"
+    in_lesson = LESSON_DIR / "var" / name
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(LESSON_DIR / "alembic.ini")]
+            + ["-n", "audit", "upgrade", "head"],
+            cwd=tmp_path,
+            env={**os.environ, "AUDIT_DATABASE_URL": f"sqlite:///var/{name}"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert current_revisions(make_engine(f"sqlite:///{in_lesson}")) == ("a002",)
+        assert not (tmp_path / "var").exists()
+    finally:
+        in_lesson.unlink(missing_ok=True)
+
+
 @pytest.mark.postgres
 def test_missing_postgres_database_says_how_to_create_it(
     postgres_server: URL, capsys: pytest.CaptureFixture[str]
