@@ -61,11 +61,11 @@ def bench_indexes(conn: psycopg.Connection, repeats: int) -> dict[str, tuple[flo
             conn.execute(sql, params).fetchall()
             conn.rollback()
 
-        indexes.drop_index(conn, demo.index)
+        indexes.remove_index(conn, demo)
         without = median_ms(query, repeats)
         indexes.create_index(conn, demo)
         with_index = median_ms(query, repeats)
-        indexes.drop_index(conn, demo.index)
+        indexes.restore(conn, demo)
         out[name] = (without, with_index)
         print(
             f"{name:<12} {without:>8.2f}ms {with_index:>8.2f}ms {without / with_index:>8.1f}x"

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg import sql
 
+from .bookings import OVERLAPPING
 from .plans import Plan, explain
 from .schema import SCHEMA
 
@@ -26,6 +28,9 @@ class IndexDemo:
     index: str  # the index name, as EXPLAIN reports it
     ddl: str
     params: Mapping[str, object] = field(default_factory=dict)
+    # Set for an index that comes with a constraint: the statement that removes it (DROP
+    # INDEX cannot), and the schema's own, so a demo puts it back instead of dropping it.
+    drop: str = ""
 
 
 INDEX_DEMOS: dict[str, IndexDemo] = {
@@ -107,6 +112,24 @@ INDEX_DEMOS: dict[str, IndexDemo] = {
             "CREATE INDEX customers_email_trgm_idx ON customers USING gin (email gin_trgm_ops)",
         ),
         IndexDemo(
+            "gist",
+            "GiST behind the exclusion constraint: the index that forbids overlaps also finds them",
+            "To refuse an overlapping booking PostgreSQL must find overlaps fast, so the "
+            "constraint builds a GiST index on (room_id, during); queries with = and && use it. "
+            "(The demo drops the constraint for the 'without' plan and restores it.)",
+            "bookings",
+            OVERLAPPING,
+            "bookings_no_overlap",
+            "ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap "
+            "EXCLUDE USING gist (room_id WITH =, during WITH &&)",
+            {
+                "room": 3,
+                "start": datetime(2024, 2, 1, tzinfo=UTC),
+                "end": datetime(2024, 2, 8, tzinfo=UTC),
+            },
+            drop="ALTER TABLE bookings DROP CONSTRAINT IF EXISTS bookings_no_overlap",
+        ),
+        IndexDemo(
             "brin",
             "BRIN on ordered_at: a tiny index for time-ordered rows",
             "BRIN stores min/max per block range. Orders arrive in time order, so one day "
@@ -157,6 +180,29 @@ def drop_index(conn: psycopg.Connection, name: str) -> None:
     conn.commit()
 
 
+def remove_index(conn: psycopg.Connection, demo: IndexDemo) -> None:
+    """Drop the demo's index (with its constraint, for one that comes with a constraint)."""
+    if demo.drop:
+        conn.execute(demo.drop)  # constant DDL from this module
+        conn.commit()
+    else:
+        drop_index(conn, demo.index)
+
+
+def index_exists(conn: psycopg.Connection, demo: IndexDemo) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.{demo.index}",)).fetchone()
+    conn.rollback()
+    return bool(row and row[0])
+
+
+def restore(conn: psycopg.Connection, demo: IndexDemo) -> None:
+    """Leave the shop as seeded: demo indexes gone, the schema's own (a constraint's) there."""
+    if not demo.drop:
+        drop_index(conn, demo.index)
+    elif not index_exists(conn, demo):
+        create_index(conn, demo)
+
+
 def create_index(conn: psycopg.Connection, demo: IndexDemo) -> None:
     conn.execute(demo.ddl)  # constant DDL from this module
     # Fresh statistics: an expression index gets its own, and the planner needs them.
@@ -166,18 +212,19 @@ def create_index(conn: psycopg.Connection, demo: IndexDemo) -> None:
 
 def compare(conn: psycopg.Connection, demo: IndexDemo, *, keep: bool = False) -> Comparison:
     """EXPLAIN ANALYZE the demo's query without its index, build it, and explain again."""
-    drop_index(conn, demo.index)
     params = demo.params or None  # None: no placeholders, so '%' in LIKE stays literal
-    before = explain(conn, demo.sql, params)
-    conn.rollback()
     try:
+        remove_index(conn, demo)
+        before = explain(conn, demo.sql, params)
+        conn.rollback()
         create_index(conn, demo)
         after = explain(conn, demo.sql, params)
         size = conn.execute("SELECT pg_relation_size(%s::regclass)", (demo.index,)).fetchone()
         conn.rollback()
     finally:
+        conn.rollback()  # after an error, the connection must leave the failed transaction
         if not keep:
-            drop_index(conn, demo.index)
+            restore(conn, demo)
     return Comparison(demo, before, after, int(size[0]) // 1024 if size else 0)
 
 

@@ -23,6 +23,47 @@ IsolationLevel = psycopg.IsolationLevel
 T = TypeVar("T")
 
 READ_BALANCE = "SELECT balance_cents FROM accounts WHERE id = 1"
+WITHDRAW_3000 = "UPDATE accounts SET balance_cents = balance_cents - 3000 WHERE id = 1"
+WRITE_BALANCE = "UPDATE accounts SET balance_cents = %s WHERE id = 1"
+COUNT_ON_CALL = "SELECT count(*) FROM on_call WHERE on_call"
+GO_OFF_CALL = "UPDATE on_call SET on_call = false WHERE doctor = %s"
+LOCK_FIRST = "UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = %s"
+LOCK_SECOND = "UPDATE accounts SET balance_cents = 0 WHERE id = %s"
+
+# Each demo's interleaving as the statements the two sessions send, in order (what
+# `main.py tour` prints; the functions below run exactly these).
+STEPS = {
+    "non_repeatable_read": f"""
+-- reader: BEGIN ISOLATION LEVEL <level>
+{READ_BALANCE};
+-- writer
+{WITHDRAW_3000}; COMMIT;
+-- reader: the same SELECT again
+{READ_BALANCE};""",
+    "lost_update": f"""
+-- a and b: BEGIN ISOLATION LEVEL <level>; both read the balance
+{READ_BALANCE};
+-- a: computes 10000 - 3000 in Python
+{WRITE_BALANCE % 7000}; COMMIT;
+-- b: computes 10000 - 5000 from its own, now stale, read
+{WRITE_BALANCE % 5000}; COMMIT;""",
+    "write_skew": f"""
+-- alice and bob: BEGIN ISOLATION LEVEL <level>; both count 2 on call
+{COUNT_ON_CALL};
+-- alice
+{GO_OFF_CALL % "'alice'"}; COMMIT;
+-- bob
+{GO_OFF_CALL % "'bob'"}; COMMIT;""",
+    "deadlock": f"""
+-- a
+{LOCK_FIRST % 1};
+-- b
+{LOCK_FIRST % 2};
+-- a: waits for b's row 2
+{LOCK_SECOND % 2};
+-- b: waits for a's row 1 - a cycle, found after deadlock_timeout
+{LOCK_SECOND % 1};""",
+}
 
 
 def reset_account(conn: psycopg.Connection, balance_cents: int = 10_000) -> None:
@@ -49,7 +90,7 @@ def non_repeatable_read(connect: Connect, level: IsolationLevel) -> tuple[int, i
     with connect() as reader, connect() as writer:
         reader.isolation_level = level
         first = _balance(reader)  # the transaction (and, for RR, its snapshot) starts here
-        writer.execute("UPDATE accounts SET balance_cents = balance_cents - 3000 WHERE id = 1")
+        writer.execute(WITHDRAW_3000)
         writer.commit()
         second = _balance(reader)
         reader.rollback()
@@ -69,10 +110,10 @@ def lost_update(connect: Connect, level: IsolationLevel) -> int:
     with connect() as a, connect() as b:
         a.isolation_level = b.isolation_level = level
         seen_a, seen_b = _balance(a), _balance(b)
-        a.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_a - 3_000,))
+        a.execute(WRITE_BALANCE, (seen_a - 3_000,))
         a.commit()
         try:
-            b.execute("UPDATE accounts SET balance_cents = %s WHERE id = 1", (seen_b - 5_000,))
+            b.execute(WRITE_BALANCE, (seen_b - 5_000,))
             b.commit()
         except errors.SerializationFailure:
             b.rollback()
@@ -94,7 +135,7 @@ def reset_on_call(conn: psycopg.Connection) -> None:
 
 
 def count_on_call(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM on_call WHERE on_call").fetchone()
+    row = conn.execute(COUNT_ON_CALL).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -102,7 +143,7 @@ def go_off_call(conn: psycopg.Connection, doctor: str) -> bool:
     """The rule: a doctor may leave only while someone else stays on call."""
     if count_on_call(conn) < 2:
         return False
-    conn.execute("UPDATE on_call SET on_call = false WHERE doctor = %s", (doctor,))
+    conn.execute(GO_OFF_CALL, (doctor,))
     return True
 
 
@@ -119,7 +160,7 @@ def write_skew(connect: Connect, level: IsolationLevel) -> WriteSkew:
         for name, conn in (("alice", alice), ("bob", bob)):
             try:
                 if seen[name] >= 2:
-                    conn.execute("UPDATE on_call SET on_call = false WHERE doctor = %s", (name,))
+                    conn.execute(GO_OFF_CALL, (name,))
                 conn.commit()
                 committed.append(name)
             except errors.SerializationFailure:
@@ -181,13 +222,13 @@ def deadlock(connect: Connect, patience: float = PATIENCE_S) -> dict[str, str]:
             _wait_for_deadlock_detection(conn)
         # Whichever session waits deadlock_timeout first finds the cycle: allow for it.
         detection_s = _deadlock_timeout_s(a)
-        a.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 1")
-        b.execute("UPDATE accounts SET balance_cents = balance_cents + 1 WHERE id = 2")
+        a.execute(LOCK_FIRST, (1,))
+        b.execute(LOCK_FIRST, (2,))
         a_pid = a.info.backend_pid
 
         def a_second_step() -> None:
             try:
-                outcome["a"] = _finish(a, "UPDATE accounts SET balance_cents = 0 WHERE id = 2")
+                outcome["a"] = _finish(a, LOCK_SECOND, 2)
             except BaseException as exc:  # re-raised below: not lost with the thread
                 failed.append(exc)
 
@@ -195,7 +236,7 @@ def deadlock(connect: Connect, patience: float = PATIENCE_S) -> dict[str, str]:
         waiter.start()  # a now waits for b's lock on row 2
         with connect() as watcher:
             _wait_until_blocked(watcher, a_pid, patience)
-        outcome["b"] = _finish(b, "UPDATE accounts SET balance_cents = 0 WHERE id = 1")
+        outcome["b"] = _finish(b, LOCK_SECOND, 1)
         waiter.join(timeout=patience + detection_s)
         if waiter.is_alive():
             # Cancel a's statement first: closing a connection another thread is using
@@ -238,9 +279,9 @@ def _deadlock_timeout_s(conn: psycopg.Connection) -> float:
     return float(row[0]) if row else 1.0
 
 
-def _finish(conn: psycopg.Connection, statement: str) -> str:
+def _finish(conn: psycopg.Connection, statement: str, row_id: int) -> str:
     try:
-        conn.execute(statement)  # constants from this module
+        conn.execute(statement, (row_id,))  # constants from this module
         conn.commit()
         return "committed"
     except errors.DeadlockDetected:

@@ -27,6 +27,10 @@ LIMIT 1
 
 Handler = Callable[[dict[str, Any]], None]
 
+# Advisory locks are keyed by a 64-bit number: hash the name to get one.
+TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+
 
 def enqueue(conn: psycopg.Connection, payloads: list[dict[str, Any]]) -> None:
     with conn.cursor() as cur:
@@ -97,12 +101,12 @@ def advisory_lock(conn: psycopg.Connection, name: str) -> Iterator[bool]:
     The lock lives in server memory, keyed by a 64-bit number (a hash of the name here),
     and is held by the session: it is released on unlock or when the connection closes.
     """
-    row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)).fetchone()
+    row = conn.execute(TRY_LOCK, (name,)).fetchone()
     got = bool(row and row[0])
     conn.commit()
     try:
         yield got
     finally:
         if got:
-            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
+            conn.execute(UNLOCK, (name,))
             conn.commit()

@@ -4,8 +4,11 @@ what the plan says. Output only; the demos themselves live in their own modules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import psycopg
+from psycopg.types.json import Jsonb
+from psycopg.types.range import Range
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
@@ -30,6 +33,10 @@ class Tour:
         # soft_wrap=False: wrap long SQL at the console width rather than cut it off.
         syntax = Syntax(text.strip(), "sql", theme="ansi_dark", word_wrap=True)
         self.out.print(syntax, soft_wrap=False)
+
+    def bound(self, query: str, params: plans.Params) -> None:
+        """Print `query` with its parameters filled in, as the server receives them."""
+        self.sql(psycopg.ClientCursor(self.conn).mogrify(query, params))
 
     def rows(self, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         table = Table(*columns, show_edge=False, header_style="bold")
@@ -95,25 +102,44 @@ class Tour:
 
     def run_jsonb(self) -> None:
         self.heading("JSONB: query inside documents, update one nested key")
-        self.out.print(f"red products by brand: {jsonb.brands_by_color(self.conn, 'red')}")
-        light = jsonb.light_wireless(self.conn, 120)
-        self.out.print(f"wireless and <= 120 g (jsonpath filter): {light[:MAX_ROWS]}")
-        self.out.print(
-            f"tags of product 1 (jsonb_path_query '$.tags[*]'): {jsonb.tags(self.conn, 1)}"
+        self.bound(jsonb.BRANDS_BY_COLOR, ("red",))
+        self.rows(("brand", "products"), jsonb.brands_by_color(self.conn, "red"))
+        self.bound(jsonb.LIGHT_WIRELESS, (120,))
+        self.rows(("id", "grams"), jsonb.light_wireless(self.conn, 120))
+        self.bound(jsonb.TAGS, (1,))
+        self.out.print(f"tags of product 1: {jsonb.tags(self.conn, 1)}")
+        self.heading(
+            "JSONB containment (@>) with its GIN index",
+            "The index of the `jsonb` index demo, built for this query and dropped after.",
         )
-        found = jsonb.find(self.conn, {"color": "red", "specs": {"wireless": True}})
-        self.out.print(f"@> color red and wireless: {len(found)} products, first {found[:5]}")
+        wanted = {"color": "red", "specs": {"wireless": True}}
+        self.bound(jsonb.FIND, (Jsonb(wanted),))
+        found = jsonb.find(self.conn, wanted)
+        self.out.print(f"{len(found)} products, first {found[:5]}")
+        demo = indexes.INDEX_DEMOS["jsonb"]
+        indexes.drop_index(self.conn, demo.index)
+        indexes.create_index(self.conn, demo)
+        try:
+            plan = plans.explain(self.conn, jsonb.FIND, (Jsonb(wanted),))
+            self.conn.rollback()
+        finally:
+            indexes.drop_index(self.conn, demo.index)
+        self.plan(f"plan with {demo.index}", plan)
+        self.heading("jsonb_set: change one nested key in the server")
+        self.bound(jsonb.SET_SPEC, ("weight_g", Jsonb(99), 1))
         after = jsonb.set_spec(self.conn, 1, "weight_g", 99)
-        self.out.print(f"jsonb_set specs.weight_g = 99 -> {after} (rolled back)")
+        self.out.print(f"-> {after} (rolled back)")
         self.conn.rollback()
 
     def run_transactions(self) -> None:
         level = isolation.IsolationLevel
         self.heading("Non-repeatable read: the same SELECT twice, a commit in between")
+        self.sql(isolation.STEPS["non_repeatable_read"])
         for lvl in (level.READ_COMMITTED, level.REPEATABLE_READ):
             first, second = isolation.non_repeatable_read(self.connect, lvl)
             self.out.print(f"{lvl.name:<16} first read {first}, second read {second}")
         self.heading("Lost update: read, compute in Python, write back")
+        self.sql(isolation.STEPS["lost_update"])
         final = isolation.lost_update(self.connect, level.READ_COMMITTED)
         self.out.print(
             f"READ_COMMITTED   final balance {final} cents; 10000 - 3000 - 5000 should leave 2000:"
@@ -124,6 +150,7 @@ class Tour:
         except psycopg.errors.SerializationFailure as exc:
             self.out.print(f"REPEATABLE_READ  second writer refused: {exc}")
         self.heading("Write skew: two doctors go off call at once")
+        self.sql(isolation.STEPS["write_skew"])
         for lvl in (level.REPEATABLE_READ, level.SERIALIZABLE):
             r = isolation.write_skew(self.connect, lvl)
             self.out.print(
@@ -131,6 +158,7 @@ class Tour:
                 f"on call after: {r.on_call_after}"
             )
         self.heading("Deadlock: rows locked in opposite orders")
+        self.sql(isolation.STEPS["deadlock"])
         self.out.print(f"outcome: {isolation.deadlock(self.connect)} - one victim, one winner")
         self.run_queue()
 
@@ -148,6 +176,8 @@ class Tour:
             f"jobs per worker {dict(sorted(counts.items()))}; runs, distinct jobs: {row}"
         )
         name = "nightly-report"
+        self.heading("Advisory lock: only one session runs the nightly report")
+        self.bound(jobqueue.TRY_LOCK, (name,))
         with (
             jobqueue.advisory_lock(self.conn, name) as first,
             self.connect() as other,
@@ -165,10 +195,24 @@ class Tour:
         self.conn.rollback()
         if row is None:
             return
+        self.bound(bookings.BOOK, (1, "late guest", Range(row[0], row[1], "[)")))
         try:
             bookings.book(self.conn, 1, "late guest", row[0], row[1])
         except bookings.BookingOverlap as exc:
             self.out.print(f"refused: {exc}")
+        self.conn.rollback()
+        self.heading(
+            "The constraint's GiST index answers overlap queries too",
+            "Which stays of room 1 touch the week of the first one? (= and && are the "
+            "constraint's operators.)",
+        )
+        start, end = row[0], row[0] + timedelta(days=7)
+        params = {"room": 1, "start": start, "end": end}
+        self.bound(bookings.OVERLAPPING, params)
+        self.rows(
+            ("id", "guest", "arrives", "leaves"), bookings.overlapping(self.conn, 1, start, end)
+        )
+        self.plan("plan", plans.explain(self.conn, bookings.OVERLAPPING, params))
         self.conn.rollback()
 
     def run_tuning(self) -> None:

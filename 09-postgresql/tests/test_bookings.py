@@ -46,3 +46,16 @@ def test_other_room_same_time_is_fine(shop: psycopg.Connection) -> None:
 def test_empty_or_reversed_range_is_bad_input(shop: psycopg.Connection) -> None:
     with pytest.raises(ValueError, match="must end after it starts"):
         bookings.book(shop, 1, "ada", at(3), at(3))
+
+
+def test_overlapping_finds_the_stays_sharing_an_instant(shop: psycopg.Connection) -> None:
+    bookings.book(shop, 1, "ada", at(1), at(3))
+    bookings.book(shop, 1, "grace", at(3), at(5))
+    bookings.book(shop, 2, "alan", at(1), at(5))
+
+    def guests(start: datetime, end: datetime) -> list[str]:
+        return [guest for _, guest, _, _ in bookings.overlapping(shop, 1, start, end)]
+
+    assert guests(at(2), at(3)) == ["ada"]
+    assert guests(at(2), at(4)) == ["ada", "grace"]
+    assert guests(at(5), at(6)) == []  # grace leaves as this begins: half-open

@@ -171,6 +171,11 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
         "orders_recent_customer_idx",
         "external merge",
         "refused ['bob']",
+        # The SQL of the JSONB, bookings, transaction and queue sections, with its values
+        'WHERE attributes @> \'{"color": "red", "specs": {"wireless": true}}\'',
+        "INSERT INTO bookings (room_id, guest, during) VALUES (1, 'late guest'",
+        "-- a: waits for b's row 2",
+        "pg_try_advisory_lock(hashtextextended('nightly-report', 0))",
     ):
         assert marker in tour.stdout
 

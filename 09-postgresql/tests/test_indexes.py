@@ -24,7 +24,8 @@ from shopdb import db, indexes, plans
 pytestmark = pytest.mark.postgres
 
 # What reads the index once it exists. Bitmap scans for GIN and BRIN (they cannot return
-# rows in order one by one); an index-only scan when the index covers every column used.
+# rows in order one by one), and for GiST here by cost: the few matches are sorted after;
+# an index-only scan when the index covers every column used.
 EXPECTED_SCAN = {
     "composite": "Index Scan",
     "partial": "Index Scan",
@@ -33,6 +34,7 @@ EXPECTED_SCAN = {
     "jsonb": "Bitmap Index Scan",
     "fulltext": "Bitmap Index Scan",
     "trigram": "Bitmap Index Scan",
+    "gist": "Bitmap Index Scan",
     "brin": "Bitmap Index Scan",
 }
 
@@ -95,7 +97,7 @@ def test_seq_scan_before_index_scan_after(no_seqscan: psycopg.Connection, name: 
 def test_index_changes_speed_not_answers(no_seqscan: psycopg.Connection, name: str) -> None:
     demo = indexes.INDEX_DEMOS[name]
     params = demo.params or None
-    indexes.drop_index(no_seqscan, demo.index)
+    indexes.remove_index(no_seqscan, demo)
     without = sorted(no_seqscan.execute(demo.sql, params).fetchall())
     no_seqscan.rollback()
     try:
@@ -103,7 +105,7 @@ def test_index_changes_speed_not_answers(no_seqscan: psycopg.Connection, name: s
         with_index = sorted(no_seqscan.execute(demo.sql, params).fetchall())
         no_seqscan.rollback()
     finally:
-        indexes.drop_index(no_seqscan, demo.index)
+        indexes.restore(no_seqscan, demo)
 
     assert with_index == without
     assert without, "the demo query should find something in the generated shop"
@@ -114,6 +116,16 @@ def test_compare_leaves_no_index_behind(no_seqscan: psycopg.Connection) -> None:
 
     row = no_seqscan.execute("SELECT to_regclass('orders_ordered_at_brin')").fetchone()
     assert row == (None,)
+
+
+def test_the_gist_demo_puts_the_exclusion_constraint_back(no_seqscan: psycopg.Connection) -> None:
+    # Its "without" plan needs the constraint gone; the shop must not stay unprotected.
+    indexes.compare(no_seqscan, indexes.INDEX_DEMOS["gist"])
+
+    row = no_seqscan.execute(
+        "SELECT contype FROM pg_constraint WHERE conname = 'bookings_no_overlap'"
+    ).fetchone()
+    assert row == ("x",)  # x: an exclusion constraint
 
 
 def test_column_order_decides_how_much_of_the_index_is_read(
@@ -141,3 +153,14 @@ def test_planner_ignores_an_index_for_a_common_value(generated: psycopg.Connecti
     assert "orders" not in plans.seq_scanned(rare)
     assert plans.index_scans(common) == {}
     assert plans.node_types(common) == ["Seq Scan"]
+
+
+def test_the_overlap_query_searches_the_gist_index_by_room_and_time(
+    no_seqscan: psycopg.Connection,
+) -> None:
+    # Both conditions inside the index: a room_id left to a filter (e.g. compared as
+    # smallint, which the index's class does not handle) would read every stay of the time.
+    cmp = indexes.compare(no_seqscan, indexes.INDEX_DEMOS["gist"])
+
+    conditions = " ".join(str(n.get("Index Cond", "")) for n in plans.nodes(cmp.after))
+    assert "room_id = 3" in conditions and "during &&" in conditions
