@@ -25,7 +25,7 @@ from rich.console import Console
 
 from parallel.corpus import write_corpus
 from parallel.executors import run_map
-from parallel.pipeline import run_pipeline
+from parallel.pipeline import WorkerCrashed, run_pipeline
 from parallel.pools import pool_imap_unordered
 from parallel.progress import bar
 from parallel.runtime import cpu_count, default_start_method, machine_header, mp_context
@@ -88,21 +88,53 @@ def parse_args(argv: list[str], settings: Settings) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class JobFailed(RuntimeError):
+    """The parallel run could not produce a result; the message says what to do about it."""
+
+
+def _names(indexes: list[int], shards: list[Path], shown: int = 5) -> str:
+    names = [shards[i].name for i in sorted(indexes)]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _failures(failed: dict[int, str], shards: list[Path]) -> str:
+    """Every failed shard by name, then the first one's traceback from its worker."""
+    first = min(failed)
+    return (
+        f"{len(failed)} of {len(shards)} shards failed in a worker: {_names(list(failed), shards)}"
+        f"; nothing was counted. The first one's traceback:\n{failed[first].strip()}"
+    )
+
+
+def _crash_advice(exc: WorkerCrashed, shards: list[Path]) -> str:
+    """A dead worker in terms a command-line user can act on: which shard, what to try."""
+    lost = [i for i in exc.lost.values() if i is not None]
+    where = f" while counting {_names(lost, shards)}" if lost else ""
+    return (
+        f"a worker process died{where} ({exc}); nothing was counted. "
+        "Run again; exit code -9 usually means the out-of-memory killer (see `dmesg`): "
+        "then use fewer --workers or a smaller PARALLEL_SHARD_KB."
+    )
+
+
 def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> Counter[str]:
     """The parallel run; KeyboardInterrupt escapes only after every worker has exited."""
     ctx = mp_context(args.start_method)
     label = f"{args.strategy} x{args.workers}"
     with bar(label, len(shards), show) as advance:
         if args.strategy == "pipeline":
-            result = run_pipeline(
-                count_file, shards, workers=args.workers, context=ctx, on_result=advance
-            )
+            try:
+                result = run_pipeline(
+                    count_file, shards, workers=args.workers, context=ctx, on_result=advance
+                )
+            except WorkerCrashed as exc:
+                raise JobFailed(_crash_advice(exc, shards)) from None
             if result.interrupted:
                 done = len(result.results) + len(result.failed)
                 raise KeyboardInterrupt(f"{done} of {len(shards)} shards counted")
-            if result.failed:  # nothing lost silently: name the shard and show its traceback
-                index, tb = next(iter(result.failed.items()))
-                raise RuntimeError(f"shard {shards[index].name} failed in a worker:\n{tb}")
+            if result.failed:  # nothing lost silently: name every failed shard
+                raise JobFailed(_failures(result.failed, shards))
             return merge(result.results.values())
         if args.strategy == "pool":
             # chunksize 1: a shard is a whole second of work, so one message per shard costs
@@ -187,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         detail = f" ({exc})" if str(exc) else ""
         print(f"interrupted{detail}: workers stopped, none left running", file=sys.stderr)
         return 130
+    except JobFailed as exc:
+        print(f"main.py: error: {exc}", file=sys.stderr)
+        return 1
     except (OSError, ValueError, RuntimeError) as exc:
         # A shard that cannot be read or counted. From a process pool the worker's traceback is
         # chained as __cause__: print that, it points at the failing line inside the worker.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +14,7 @@ import psutil
 import pytest
 from conftest import LESSON, open_when_read, serve, sigint_pending, wait_until
 
+import main
 from parallel.corpus import write_corpus
 
 
@@ -132,4 +135,80 @@ def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
     assert "resource_tracker" not in err, err
     assert err.count("\n") == 1, err
     # Then no worker, forkserver or tracker outlives the program
+    assert wait_until(lambda: not any(p.is_running() for p in family), 10), family
+
+
+def test_every_failed_shard_is_named_not_only_the_first(tmp_path: Path) -> None:
+    # The serial run would stop at the first bad shard, so the parallel run is called directly.
+    shards = write_corpus(tmp_path, 4 * 16 / 1024, shard_kb=16)
+    for bad in (shards[1], shards[3]):
+        bad.write_bytes(b"\xff\xfe not utf-8")
+    args = argparse.Namespace(strategy="pipeline", workers=2, start_method=None)
+    with pytest.raises(main.JobFailed) as info:
+        main.count_parallel(args, shards, show=False)
+    first_line, *traceback = str(info.value).splitlines()
+    assert first_line == (
+        "2 of 4 shards failed in a worker: shard-00001.txt, shard-00003.txt; nothing was counted."
+        " The first one's traceback:"
+    )
+    assert "shard-00001.txt is not UTF-8 text" in traceback[-1]
+
+
+def _process_reading(fifo: Path, family: list[psutil.Process]) -> psutil.Process | None:
+    """The process with `fifo` open (psutil lists only regular files, so read /proc)."""
+    for proc in family:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == str(fifo) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()):
+                return proc
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/fd")
+def test_a_worker_killed_mid_shard_names_the_shard_and_says_what_to_do(tmp_path: Path) -> None:
+    # Given a worker stopped inside count_file on a stalled shard
+    shards = write_corpus(tmp_path, 0.125, seed=42, shard_kb=16)
+    stalled = shards[5]
+    text = stalled.read_bytes()
+    stalled.unlink()
+    os.mkfifo(stalled)
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "--no-progress", "--size", "0.125", "--strategy", "pipeline"],
+        cwd=LESSON,
+        env=_env(tmp_path, PARALLEL_SHARD_KB="16", PARALLEL_SEED="42", PARALLEL_WORKERS="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        serve(open_when_read(stalled), text)  # the serial run reads it in full
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("parallel: starting"):
+                break
+        held = open_when_read(stalled)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        worker: list[psutil.Process | None] = [None]
+
+        def found() -> bool:
+            worker[0] = _process_reading(stalled, family)
+            return worker[0] is not None
+
+        assert wait_until(found)
+        # When it is killed, as the out-of-memory killer would
+        assert worker[0] is not None
+        worker[0].kill()
+        os.close(held)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # Then one line names the shard and says what to try; nothing else is left running
+    assert proc.returncode == 1, f"stdout={out!r} stderr={err!r}"
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("main.py: error: a worker process died while counting shard-00005.txt")
+    assert "exited with code -9" in err and "fewer --workers" in err
+    assert ".partial" not in err  # an attribute of an exception is no use on a command line
+    assert "results identical" not in out
     assert wait_until(lambda: not any(p.is_running() for p in family), 10), family
