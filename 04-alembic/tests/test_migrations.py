@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -77,29 +78,55 @@ def _expected_split(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+# Every column but the name, read back the same way before and after each table rebuild.
+OTHER_COLUMNS = text("SELECT id, email, status, team_id, created_at FROM members ORDER BY id")
+
+
 @pytest.mark.parametrize("batch_size", [2, 1000])
 def test_data_migration_keeps_every_name_both_ways(database_url: str, batch_size: int) -> None:
     config = make_config(database_url, x_args=[f"batch_size={batch_size}"])
     engine = make_engine(database_url)
     command.upgrade(config, "0003")
     with engine.begin() as connection:
+        connection.execute(text("INSERT INTO teams (id, name) VALUES (1, 'core'), (2, 'ops')"))
         connection.execute(
-            text("INSERT INTO members (full_name, email) VALUES (:name, :email)"),
-            [{"name": name, "email": f"m{i}@example.test"} for i, name in enumerate(NAMES)],
+            text(
+                "INSERT INTO members (full_name, email, status, team_id, created_at)"
+                " VALUES (:name, :email, :status, :team_id, :created_at)"
+            ),
+            [
+                {
+                    "name": name,
+                    "email": f"m{i}@example.test",
+                    # Values no default would produce: a rebuild that fell back to defaults,
+                    # or mixed up rows, shows up as a difference.
+                    "status": ("active", "paused", "closed")[i % 3],
+                    "team_id": (None, 1, 2)[i % 3],
+                    "created_at": datetime(2020, 1, 1 + i, 8, i, tzinfo=UTC),
+                }
+                for i, name in enumerate(NAMES)
+            ],
         )
         # A gap in the ids: batches walk id ranges and must not stop at a hole.
         connection.execute(text("DELETE FROM members WHERE email = 'm2@example.test'"))
     kept = [name for i, name in enumerate(NAMES) if i != 2]
-
-    command.upgrade(config, "0004")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT first_name, last_name FROM members ORDER BY id"))
-        assert [tuple(row) for row in rows] == [_expected_split(name) for name in kept]
+        others = connection.execute(OTHER_COLUMNS).all()
+    assert len({row.created_at for row in others}) == len(kept)  # all distinct, none defaulted
+
+    # 0004 rebuilds the table on SQLite (batch mode) to drop full_name, 0005 to add a CHECK.
+    for revision in ("0004", "0005"):
+        command.upgrade(config, revision)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT first_name, last_name FROM members ORDER BY id"))
+            assert [tuple(row) for row in rows] == [_expected_split(name) for name in kept]
+            assert connection.execute(OTHER_COLUMNS).all() == others, f"after {revision}"
 
     command.downgrade(config, "0003")
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT full_name FROM members ORDER BY id"))
         assert [row.full_name for row in rows] == kept
+        assert connection.execute(OTHER_COLUMNS).all() == others
 
 
 def test_status_check_rejects_unknown_values_only_after_0005(database_url: str) -> None:
