@@ -8,9 +8,17 @@ from typing import cast
 
 import pytest
 from psycopg.types.range import Range
+from pydantic import ValidationError
 
 from shopdb import dataset, plans
-from shopdb.settings import Settings, database_name, libpq_url, masked, with_database
+from shopdb.settings import (
+    Settings,
+    database_name,
+    libpq_url,
+    masked,
+    settings_error,
+    with_database,
+)
 
 
 def test_same_seed_same_shop_other_seed_other_shop() -> None:
@@ -83,13 +91,24 @@ def test_a_non_postgres_url_is_refused() -> None:
         libpq_url("sqlite:///var/shop.db")
 
 
-def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/x")
-    monkeypatch.setenv("DATASET_SCALE", "3")
+def test_a_bad_url_setting_is_named_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:s3cret@h:5432")
 
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
 
-    assert (settings.database_url, settings.dataset_scale) == ("postgresql://u@h/x", 3)
+    message = settings_error(caught.value)
+    assert message == "DATABASE_URL names no database (expected .../lessons)"
+    assert "s3cret" not in message
+
+
+def test_a_scale_out_of_range_is_named_by_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATASET_SCALE", "201")
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings_error(caught.value).startswith("DATASET_SCALE: Input should be less than")
 
 
 PLAN = {
