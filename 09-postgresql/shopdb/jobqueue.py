@@ -90,7 +90,12 @@ def run_workers(connect: Connect, workers: int, handler: Handler) -> Counter[str
     for t in threads:
         t.join()
     if errors:
-        raise errors[0]
+        # Raise the first with its own type (callers catch psycopg errors), and name every
+        # other failure on it: several workers failing at once is a clue, not noise.
+        first = errors[0]
+        for other in errors[1:]:
+            first.add_note(f"another worker failed too: {type(other).__name__}: {other}")
+        raise first
     return counts
 
 

@@ -92,3 +92,42 @@ def test_advisory_lock_admits_one_holder_at_a_time(connect: db.Connect) -> None:
                 assert got_other  # different name, different lock
         with jobqueue.advisory_lock(b, "nightly-report") as got_b_later:
             assert got_b_later  # released when a's block ended
+
+
+def _both_workers_hold_a_job(fail: bool) -> jobqueue.Handler:
+    """A handler that returns (or raises) only once two jobs are running at the same time:
+    a proof, without timing, that two workers each took one. Generous timeout: it is only
+    reached when something is broken."""
+    both = threading.Barrier(2, timeout=60)
+
+    def handler(payload: dict[str, Any]) -> None:
+        both.wait()
+        if fail:
+            raise RuntimeError(f"job {payload['n']} failed")
+
+    return handler
+
+
+def test_two_workers_each_take_a_job_at_the_same_time(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}, {"n": 2}])
+
+    counts = jobqueue.run_workers(connect, 2, _both_workers_hold_a_job(fail=False))
+
+    assert counts == {"w0": 1, "w1": 1}
+
+
+def test_every_failing_worker_is_reported(queue: psycopg.Connection, connect: db.Connect) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}, {"n": 2}])
+
+    with pytest.raises(RuntimeError) as caught:
+        jobqueue.run_workers(connect, 2, _both_workers_hold_a_job(fail=True))
+
+    # One raised, the other named on it: neither worker's failure is dropped.
+    notes = getattr(caught.value, "__notes__", [])
+    assert len(notes) == 1
+    other = notes[0].removeprefix("another worker failed too: RuntimeError: ")
+    assert sorted([str(caught.value), other]) == ["job 1 failed", "job 2 failed"]
+    # Both jobs rolled back: still queued for the next worker.
+    assert queue.execute("SELECT count(*) FROM jobs WHERE status = 'queued'").fetchone() == (2,)
