@@ -60,6 +60,10 @@ class MigrationWalk:
         before = snapshot(self.engine)
         command.downgrade(self.config, "base")
         self.report("downgrade base", "every table dropped", before)
+        # Relative steps work upwards too: +2 from base is 0001 then 0002.
+        before = snapshot(self.engine)
+        command.upgrade(self.config, "+2")
+        self.report("upgrade +2", "", before)
         command.upgrade(self.config, "head")
         self.console.print(f"  upgrade head -> {', '.join(current_revisions(self.engine))}")
 

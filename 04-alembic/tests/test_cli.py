@@ -42,6 +42,9 @@ def test_main_walks_the_history_and_ends_at_head(
     assert "alembic_version: 0004, 0005" in out  # two heads applied, before the merge
     assert "('Jean', 'Claude Van Damme')" in out
     assert "names through split and join: all unchanged" in out
+    # Relative upgrade from base: two revisions, the members table with its status column.
+    after_plus_two = out[out.index("upgrade +2") :]
+    assert after_plus_two.splitlines()[1].strip() == "alembic_version: 0002"
     assert "upgrade head -> 0007" in out
     assert "audit head: a002" in out
     assert "ALTER TABLE members ADD COLUMN status" in out
