@@ -97,12 +97,27 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
     print(f"\n### CPU-bound kernel (primes below {limit}, 64 tasks): serial {serial:.3f} s")
     heads = ["workers", "threads s", "processes s", "threads speedup", "processes speedup"]
     print(table([*heads, "ideal", "Amdahl fit"], rows))
-    top = amdahl.ceiling(p)
-    print(f"Amdahl fit: parallel fraction p = {p:.3f}, ceiling with unlimited cores: "
-          f"{'unbounded' if top > 1000 else f'{top:.1f}x'}")  # fmt: skip
+    print(amdahl_note(p, cores))
     print(f"CPU actually obtained by {cores} busy workers: {obtained:.2f} of {cores} cores "
           "(worker CPU seconds / wall seconds; the rest went to other processes)")  # fmt: skip
     return times
+
+
+def amdahl_note(p: float, cores: int) -> str:
+    """The fit, and how much it rests on: a ceiling fitted to one point is a guess, say so."""
+    # At 1 worker the model gives 1x whatever p is, so only 2..cores workers say anything about p.
+    points = cores - 1
+    if points < 1:
+        return "Amdahl fit: not possible on 1 core (no speedup to fit)"
+    count = "1 point" if points == 1 else f"{points} points"
+    which = f"{cores} workers" if points == 1 else f"2..{cores} workers"
+    top = amdahl.ceiling(p)
+    ceiling = "unbounded" if top > 1000 else f"{top:.1f}x"
+    return (
+        f"Amdahl fit: parallel fraction p = {p:.3f}, fitted to {count} (the speedup at {which})\n"
+        f"  ceiling it implies for unlimited cores: {ceiling} - extrapolated from {count} far "
+        f"past {cores} cores: indicative only, not a measurement"
+    )
 
 
 def map_reduce(s: Sizes, cores: int, var_dir: Path) -> None:

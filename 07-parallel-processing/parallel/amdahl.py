@@ -2,7 +2,9 @@
 
 Fitting p to measured speedups turns a table of timings into one number that says how much of
 the job is still serial (start-up, pickling, the merge, the parent's own loop) and so what the
-speedup could reach with unlimited cores: 1 / (1 - p).
+speedup could reach with unlimited cores: 1 / (1 - p). That ceiling is an extrapolation: at
+1 worker the model gives 1x whatever p is, so on a 2-core machine p rests on the one speedup
+measured at 2 workers, and a small error in it moves the ceiling a lot.
 """
 
 from __future__ import annotations
