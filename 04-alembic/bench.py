@@ -14,7 +14,6 @@ import itertools
 import os
 import platform
 import random
-import statistics
 import sys
 import threading
 import time
@@ -190,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, help="rows in the table (default 200000, quick 5000)")
     parser.add_argument("--repeats", type=int, help="timed runs per method (default 3, quick 2)")
     args = parser.parse_args(argv)
-    rows = args.rows or (5_000 if args.quick else 200_000)
-    repeats = args.repeats or (2 if args.quick else 3)
+    # `is None`, not `or`: an explicit 0 is a mistake to report, not a request for the default.
+    rows = (5_000 if args.quick else 200_000) if args.rows is None else args.rows
+    repeats = (2 if args.quick else 3) if args.repeats is None else args.repeats
     if rows < 100 or repeats < 1:
         parser.error("--rows must be at least 100 and --repeats at least 1")
     small, large = (100, 1_000) if args.quick else (1_000, 10_000)
@@ -219,13 +219,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def median_run(runs: list[Run]) -> Run:
-    return Run(*(statistics.median(getattr(r, f) for r in runs) for f in Run.__dataclass_fields__))
+    """The run with the median backfill time, reported whole.
+
+    A median per column could pair one run's time with another run's waits and writes;
+    a table row should be something that happened. With an even count, the lower middle.
+    """
+    ordered = sorted(runs, key=lambda run: run.seconds)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def compare_wait(base_ms: float, ms: float) -> str:
+    """The worst wait against the baseline's, worded the right way round."""
+    if ms <= base_ms:
+        return f"{base_ms / max(ms, 0.001):.1f}x shorter"
+    return f"{ms / max(base_ms, 0.001):.1f}x longer"
 
 
 def report(results: dict[str, list[Run]], repeats: int) -> None:
     medians = {name: median_run(runs) for name, runs in results.items()}
     base = medians["one UPDATE"]
-    print(f"\nmedian of {repeats} runs; ratios against one UPDATE")
+    print(f"\nmedian run of {repeats} (by backfill time), ratios against one UPDATE")
     print(
         f"{'method':<18} {'backfill s':>10} {'worst wait ms':>14} {'p99 wait ms':>12} "
         f"{'writes':>7}  {'backfill time':>13}  {'worst wait':>13}"
@@ -234,11 +247,13 @@ def report(results: dict[str, list[Run]], repeats: int) -> None:
         if m is base:
             ratios = f"{'baseline':>13}  {'baseline':>13}"
         else:
-            shorter = base.worst_wait_ms / max(m.worst_wait_ms, 0.001)
-            ratios = f"{m.seconds / base.seconds:>12.2f}x  {shorter:>6.1f}x shorter"
+            ratios = (
+                f"{m.seconds / base.seconds:>12.2f}x  "
+                f"{compare_wait(base.worst_wait_ms, m.worst_wait_ms):>13}"
+            )
         print(
             f"{name:<18} {m.seconds:>10.2f} {m.worst_wait_ms:>14.1f} {m.p99_wait_ms:>12.1f} "
-            f"{m.writes:>7.0f}  {ratios}"
+            f"{m.writes:>7}  {ratios}"
         )
 
 

@@ -328,6 +328,9 @@ def test_sql_range_through_batch_mode_renders_for_postgresql(
     [
         (["--rows", "many"], "error: argument --rows: invalid int value: 'many'"),
         (["--rows", "5"], "error: --rows must be at least 100 and --repeats at least 1"),
+        # 0 is not "use the default": it is a mistake, and the user should hear of it.
+        (["--rows", "0"], "error: --rows must be at least 100 and --repeats at least 1"),
+        (["--repeats", "0"], "error: --rows must be at least 100 and --repeats at least 1"),
     ],
 )
 def test_bench_bad_argument_is_one_line_and_exit_2(
