@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import NoReturn
 
 import psycopg
-from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
-from shopdb import dataset, db, indexes, jobqueue, loading
-from shopdb.settings import Settings, libpq_url, masked, settings_error, with_database
+from shopdb import dataset, db, indexes, jobqueue, loading, pooling
+from shopdb.settings import Settings, masked, settings_error, with_database
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -125,32 +124,18 @@ def bench_queue(url: str, jobs: int, job_ms: float, repeats: int = 3) -> dict[in
 
 def bench_connections(url: str, queries: int) -> dict[str, float]:
     """The same point query: a new connection each time, a pool, a pool + prepared."""
-    stmt = (
-        "SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
-        "WHERE o.id = %s"
-    )
+    ids = range(1, queries + 1)
+    # (repeats, warm-ups): a connection per query is slow enough that fewer runs suffice.
+    runs = {"connect per query": (3, 1), "pool": (5, 2), "pool + prepared": (5, 2)}
+    per_query: dict[str, float] = {}
+    with pooling.open_pool(url) as pool:
+        for strategy in pooling.STRATEGIES:
 
-    def fresh() -> None:
-        for i in range(1, queries + 1):
-            with db.connect(url) as conn:
-                conn.execute(stmt, (i,)).fetchall()
+            def run(strategy: pooling.Strategy = strategy) -> None:
+                pooling.point_queries(strategy, url, pool, ids)
 
-    def pooled(prepare: bool) -> Callable[[], None]:
-        def run() -> None:
-            for i in range(1, queries + 1):
-                with pool.connection() as conn:
-                    conn.execute(stmt, (i,), prepare=prepare).fetchall()
-
-        return run
-
-    with ConnectionPool(
-        libpq_url(url), kwargs=db.session_options(), min_size=1, max_size=2, open=True
-    ) as pool:
-        per_query = {
-            "connect per query": median_ms(fresh, 3, warmup=1) / queries,
-            "pool": median_ms(pooled(False), 5) / queries,
-            "pool + prepared": median_ms(pooled(True), 5) / queries,
-        }
+            repeats, warmup = runs[strategy]
+            per_query[strategy] = median_ms(run, repeats, warmup) / queries
     base = per_query["connect per query"]
     print(f"\n{str(queries) + ' point queries':<22} {'ms/query':>10} {'speed-up':>8}")
     for name, ms in per_query.items():
