@@ -71,7 +71,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace, out: Console) -> None
 def cmd_tour(settings: Settings, args: argparse.Namespace, out: Console) -> None:
     url, timeout = settings.database_url, settings.connect_timeout
     with db.open_seeded(url, timeout=timeout) as conn:
-        tour = Tour(conn, db.connector(url, timeout=timeout), out)
+        tour = Tour(conn, db.connector(url, timeout=timeout), out, url)
         if args.only is None:
             tour.run_all()
         elif args.only == "indexes":
@@ -84,7 +84,7 @@ def cmd_tour(settings: Settings, args: argparse.Namespace, out: Console) -> None
 def cmd_explain(settings: Settings, args: argparse.Namespace, out: Console) -> None:
     url, timeout = settings.database_url, settings.connect_timeout
     with db.open_seeded(url, timeout=timeout) as conn:
-        Tour(conn, db.connector(url, timeout=timeout), out).run_index(args.name)
+        Tour(conn, db.connector(url, timeout=timeout), out, url).run_index(args.name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,15 +13,18 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from . import bookings, indexes, isolation, jobqueue, jsonb, plans, queries, tuning
+from . import bookings, indexes, isolation, jobqueue, jsonb, plans, pooling, queries, tuning
 from .db import Connect
 
 MAX_ROWS = 8
 
 
 class Tour:
-    def __init__(self, conn: psycopg.Connection, connect: Connect, console: Console) -> None:
-        self.conn, self.connect, self.out = conn, connect, console
+    def __init__(
+        self, conn: psycopg.Connection, connect: Connect, console: Console, url: str
+    ) -> None:
+        # `url` is for the connection pool demo: a pool opens its connections itself.
+        self.conn, self.connect, self.out, self.url = conn, connect, console, url
 
     def heading(self, title: str, why: str = "") -> None:
         self.out.rule()
@@ -227,6 +230,27 @@ class Tour:
             f"estimated rows before ANALYZE {est.before_analyze}, after {est.after_analyze}, "
             f"actual {est.actual}"
         )
+        self.run_pooling()
+
+    def run_pooling(self) -> None:
+        self.heading(
+            "A connection pool and a prepared statement",
+            "Three orders looked up on one pooled connection with prepare=True: the server "
+            "parses and plans the query once, then only binds the id and executes. "
+            "(`python bench.py` times this against a pool alone and a connection per query.)",
+        )
+        self.sql(pooling.POINT_QUERY)
+        # size 1: all three queries share one session, the one pg_prepared_statements shows.
+        with pooling.open_pool(self.url, size=1) as pool:
+            found = pooling.point_queries("pool + prepared", self.url, pool, [1, 2, 3])
+            self.rows(("order", "email"), found)
+            with pool.connection() as conn:
+                held = pooling.prepared_statements(conn)
+        for name, statement, runs in held:
+            self.out.print(
+                f"pg_prepared_statements of that session: {name}, executed {runs} times: "
+                f"{statement}"
+            )
 
     def run_all(self) -> None:
         self.run_queries()

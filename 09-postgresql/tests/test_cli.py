@@ -176,6 +176,8 @@ def test_seed_creates_the_database_then_tour_and_explain_run(fresh_url: str) -> 
         "INSERT INTO bookings (room_id, guest, during) VALUES (1, 'late guest'",
         "-- a: waits for b's row 2",
         "pg_try_advisory_lock(hashtextextended('nightly-report', 0))",
+        # The prepared statement as pg_prepared_statements holds it, placeholder and all
+        "customer_id WHERE o.id = $1",
     ):
         assert marker in tour.stdout
 

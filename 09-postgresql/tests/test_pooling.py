@@ -3,12 +3,17 @@ statement only where one is asked for."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
+from rich.console import Console
 
-from shopdb import pooling
+from shopdb import db, pooling
+from shopdb.tour import Tour
 
 pytestmark = pytest.mark.postgres
 
@@ -62,3 +67,22 @@ def test_plain_pool_prepares_nothing(shop_url: str, pool: ConnectionPool) -> Non
 
     with pool.connection() as conn:
         assert pooling.prepared_statements(conn) == []
+
+
+def test_tour_shows_the_query_its_rows_and_the_prepared_statement(
+    shop: psycopg.Connection, connect: db.Connect, shop_url: str
+) -> None:
+    buffer = io.StringIO()
+
+    Tour(shop, connect, Console(file=buffer, width=200), shop_url).run_pooling()
+
+    text = buffer.getvalue()
+    assert pooling.POINT_QUERY in text
+    for order_id, email in ((1, ADA), (2, GRACE), (3, ADA)):
+        assert re.search(rf"^ {order_id}\s+│ {re.escape(email)}", text, re.MULTILINE), text
+    # The name is psycopg's to choose; the statement and its count are the server's record.
+    assert re.search(
+        r"pg_prepared_statements of that session: \S+, executed 3 times: "
+        + re.escape(pooling.POINT_QUERY.replace("%s", "$1")),
+        text,
+    ), text
