@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from gateway.devstack import Stack, start_gateway, start_upstreams
-from gateway.settings import GatewaySettings
+from gateway.settings import DEFAULT_KEYS, ApiClient, GatewaySettings
 from gateway.tour import TourError, run_tour
 
 
@@ -70,6 +70,21 @@ def check_redis(url: str) -> bool:
     return True
 
 
+def describe_keys(settings: GatewaySettings) -> tuple[list[str], str]:
+    """What to say about the API keys, and the key for the example curl lines. The built-in
+    keys are published demo values, so they are shown; keys from GATEWAY_API_KEYS are
+    secrets: only their clients' names and routes are printed."""
+
+    def routes(client: ApiClient) -> str:
+        return "all routes" if "*" in client.routes else ", ".join(client.routes)
+
+    if settings.api_keys == DEFAULT_KEYS:
+        shown = [f"  {key}: {c.name} ({routes(c)})" for key, c in settings.api_keys.items()]
+        return ["API keys (the built-in demo keys):", *shown], "demo-key"
+    named = [f"  {c.name} ({routes(c)})" for c in settings.api_keys.values()]
+    return ["API clients from GATEWAY_API_KEYS (keys not shown):", *named], "$API_KEY"
+
+
 def serve(stack: Stack, settings: GatewaySettings, host: str, port: int) -> None:
     settings = settings.model_copy(update={"routes": stack.routes()})
     gateway = start_gateway(stack, settings, port, host)
@@ -77,12 +92,14 @@ def serve(stack: Stack, settings: GatewaySettings, host: str, port: int) -> None
         print(f"{name:>8}: " + ", ".join(s.url for s in servers))
     print(f" gateway: {gateway.url}   (docs: {gateway.url}/docs)")
     print(f" limiter: {'redis ' + settings.redis_url if settings.redis_url else 'in memory'}")
-    print("\nAPI keys: demo-key (all routes), catalog-key (/products only). Try:")
-    print(f"  curl -i -H 'X-API-Key: demo-key' {gateway.url}/products")
-    print(f"  curl -i -H 'X-API-Key: demo-key' {gateway.url}/composite/orders/1")
-    print(f"  curl -i -H 'X-API-Key: catalog-key' {gateway.url}/orders")
+    lines, key = describe_keys(settings)
+    print("\n" + "\n".join(lines) + "\nTry:")
+    print(f'  curl -i -H "X-API-Key: {key}" {gateway.url}/products')
+    print(f'  curl -i -H "X-API-Key: {key}" {gateway.url}/composite/orders/1')
+    if key == "demo-key":
+        print(f"  curl -i -H 'X-API-Key: catalog-key' {gateway.url}/orders")
     print(
-        f"  curl -i -X POST -H 'X-API-Key: demo-key' -H 'Content-Type: application/json' \\\n"
+        f"  curl -i -X POST -H \"X-API-Key: {key}\" -H 'Content-Type: application/json' \\\n"
         f'       -d \'{{"user_id": 1, "lines": [{{"product_id": 2, "quantity": 1}}]}}\' '
         f"{gateway.url}/orders"
     )

@@ -70,6 +70,3 @@ class GatewaySettings(BaseSettings):
     retry_backoff_s: float = Field(default=0.05, ge=0)
     cors_origins: list[str] = ["http://localhost:3000"]
     access_log: bool = True
-
-    def route_named(self, name: str) -> Route:
-        return next(r for r in self.routes if r.name == name)

@@ -89,3 +89,36 @@ def test_busy_port_is_one_line_and_exit_1() -> None:
         result = run_main("--port", str(port))
     assert result.returncode == 1
     assert result.stderr.strip().startswith(f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_serve_names_configured_clients_but_never_their_keys() -> None:
+    keys = '{"s3cret-key": {"name": "partner", "routes": ["catalog"]}}'
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "REDIS_URL"))}
+    env = {**clean, "GATEWAY_API_KEYS": keys, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "--port", "0"],
+        cwd=LESSON,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    banner = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # ends early if main.py exits
+            banner.append(line)
+            if line.startswith("Ctrl-C stops everything."):
+                break
+    finally:
+        proc.terminate()  # not SIGINT: a process started in the background may ignore it
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    out = "".join(banner)
+    assert "Ctrl-C stops everything." in out, out
+    assert "partner (catalog)" in out
+    assert "s3cret-key" not in out and "demo-key" not in out
+    assert '-H "X-API-Key: $API_KEY"' in out
