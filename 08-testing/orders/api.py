@@ -139,6 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         return _error(422, "invalid_request", detail)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        # A bug or a broken dependency: the same JSON shape as every other error, and nothing
+        # of the exception in it (its text can hold internals). Starlette sends this response
+        # and then re-raises, so the server (uvicorn) logs the exception with its traceback.
+        return _error(500, "internal_error", "internal server error")
+
 
 def create_app(
     settings: Settings,

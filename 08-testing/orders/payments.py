@@ -4,6 +4,11 @@ The provider contract (what the sandbox and respx in the tests both speak):
 ``POST /v1/charges`` with ``{"amount_cents", "currency", "customer"}`` and an
 ``Idempotency-Key`` header. 201 -> ``{"id": ...}``; 402 -> declined with ``{"reason": ...}``.
 
+The status code carries the outcome and the body the details, so a body that cannot be read
+is handled by status: a 402 is a decline even without a readable reason, and a 201 without a
+readable charge id is a ``PaymentError`` (the charge may have happened; the order stays
+pending, and a retry with the same idempotency key is safe), never a crash.
+
 The idempotency key is the order id, which makes a retry safe: if the first attempt reached the
 provider but the answer got lost, the second attempt returns the same charge instead of
 charging twice.
@@ -36,6 +41,15 @@ class PaymentGateway(Protocol):
         """Charge the customer; return the provider's charge id."""
 
 
+def _body(response: httpx.Response) -> dict[str, object]:
+    """The JSON object the provider sent, or ``{}`` when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:  # not JSON at all (an HTML error page, an empty body, bad encoding)
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 class HttpPaymentGateway:
     def __init__(
         self, client: httpx.AsyncClient, *, attempts: int = 2, backoff_s: float = 0.2
@@ -57,9 +71,15 @@ class HttpPaymentGateway:
                 problem = f"unreachable ({type(exc).__name__})"
             else:
                 if response.status_code == 201:
-                    return str(response.json()["id"])
+                    charge_id = _body(response).get("id")
+                    if not isinstance(charge_id, str) or not charge_id:
+                        raise PaymentError("provider answered 201 without a charge id")
+                    return charge_id
                 if response.status_code == 402:
-                    raise PaymentDeclined(response.json().get("reason", "declined"))
+                    reason = _body(response).get("reason")
+                    if not isinstance(reason, str) or not reason:
+                        reason = "declined"
+                    raise PaymentDeclined(reason)
                 if response.status_code < 500:
                     # A 4xx other than 402 means *our* request is wrong: retrying cannot fix it.
                     raise PaymentError(f"provider rejected the request: {response.status_code}")

@@ -13,7 +13,9 @@ VAR_DIR = LESSON_DIR / "var"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # The lesson's own .env, wherever Python was started from: `python 08-testing/main.py`
+    # from the repository root reads 08-testing/.env, not a .env in the current directory.
+    model_config = SettingsConfigDict(env_file=LESSON_DIR / ".env", extra="ignore")
 
     # SQLite by default so the lesson runs with no service; the compose PostgreSQL via
     # DATABASE_URL=postgresql+psycopg://postgres:postgres@localhost:5432/lessons

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from fakes import RecordingNotifier
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -176,6 +177,61 @@ async def test_a_provider_rejecting_our_request_is_a_502(client: httpx.AsyncClie
     response = await client.post("/orders", json=order_body(("BOOK-PY", 1)))
     assert (response.status_code, response.json()["error"]) == (502, "payment_error")
     assert response.json()["order_id"]
+
+
+async def test_a_charge_answer_without_a_charge_id_is_a_502_and_the_order_waits(
+    settings: Settings,
+) -> None:
+    # The real HTTP client against a provider (respx) whose 201 carries an HTML page instead
+    # of {"id": ...}. The charge may have gone through, so the order stays pending with its
+    # stock held; the client gets the JSON error with the order id, and a retry (same
+    # idempotency key) finishes the order once the provider answers properly.
+    app = create_app(settings.model_copy(update={"payment_url": "http://provider"}))
+    with respx.mock(base_url="http://provider", assert_all_called=True) as provider:
+        provider.post("/v1/charges").side_effect = [
+            httpx.Response(201, text="<html>charge created</html>"),
+            httpx.Response(201, json={"id": "ch_late"}),
+        ]
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+                response = await client.post("/orders", json=order_body(("BOOK-PY", 1)))
+                assert response.status_code == 502
+                assert response.json() == {
+                    "error": "payment_error",
+                    "detail": "provider answered 201 without a charge id",
+                    "order_id": response.json()["order_id"],
+                }
+                order_id = response.json()["order_id"]
+                stored = (await client.get(f"/orders/{order_id}")).json()
+                assert stored["status"] == "pending_payment"
+                assert await stock_of(client, "BOOK-PY") == 24  # still held for the order
+
+                retried = await client.post(f"/orders/{order_id}/pay")
+                assert (retried.status_code, retried.json()["charge_id"]) == (200, "ch_late")
+
+
+class BrokenPayments:
+    """A gateway with a bug: it raises what no handler expects."""
+
+    async def charge(self, *, amount_cents: int, customer: str, idempotency_key: str) -> str:
+        raise RuntimeError("a bug, with internals: secret-token-123")
+
+
+async def test_an_unexpected_error_is_a_json_500_that_shows_no_internals(
+    settings: Settings,
+) -> None:
+    app = create_app(settings, payments=BrokenPayments())
+    async with app.router.lifespan_context(app):
+        # raise_app_exceptions=False: answer like a server does. Starlette re-raises the
+        # exception after sending the 500, so that the server logs it with its traceback
+        # (tests/test_cli.py checks that log); by default the transport would raise it here.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+            response = await client.post("/orders", json=order_body(("BOOK-PY", 1)))
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "internal_error", "detail": "internal server error"}
 
 
 async def test_paying_an_unknown_order_is_a_404(client: httpx.AsyncClient) -> None:

@@ -111,6 +111,46 @@ async def test_a_4xx_means_our_request_is_wrong_and_is_not_retried(
     assert route.call_count == 1
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(201, text="<html>charge created</html>"),
+        httpx.Response(201, json={"charge": "ch_123"}),
+        httpx.Response(201, json=["ch_123"]),
+        httpx.Response(201, json={"id": ""}),
+    ],
+    ids=["not-json", "no-id", "not-an-object", "empty-id"],
+)
+async def test_a_success_without_a_readable_charge_id_is_a_payment_error(
+    gateway: HttpPaymentGateway, provider: respx.MockRouter, answer: httpx.Response
+) -> None:
+    # The provider may have charged: the order must stay pending (PaymentError, not a crash
+    # the API turns into a bare 500), and a retry with the same idempotency key is safe.
+    route = provider.post("/v1/charges").mock(return_value=answer)
+    with pytest.raises(PaymentError, match="201 without a charge id") as caught:
+        await charge(gateway)
+    assert type(caught.value) is PaymentError  # neither declined nor "try again later"
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (httpx.Response(402, text="Payment Required"), "declined"),
+        (httpx.Response(402, json=["no"]), "declined"),
+        (httpx.Response(402, json={"reason": "stolen card"}), "stolen card"),
+    ],
+    ids=["not-json", "not-an-object", "with-reason"],
+)
+async def test_a_decline_is_a_decline_whatever_its_body(
+    gateway: HttpPaymentGateway, provider: respx.MockRouter, answer: httpx.Response, reason: str
+) -> None:
+    # The status code carries the outcome; the body only adds the reason, when it can be read.
+    provider.post("/v1/charges").mock(return_value=answer)
+    with pytest.raises(PaymentDeclined, match=f"^{reason}$"):
+        await charge(gateway)
+
+
 async def test_the_backoff_grows_with_each_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Record the waits instead of sleeping them: the test checks the schedule, not the clock.
     waits: list[float] = []
