@@ -16,7 +16,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # autouse in this module only: a developer's own DATABASE_URL or .env must not leak in.
     for name in ("DATABASE_URL", "PAYMENT_URL", "PORT", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env here
+    # The settings read the lesson's .env; point them at this test's folder instead (no .env
+    # there unless the test writes one). pydantic-settings reads model_config on every call.
+    monkeypatch.setitem(Settings.model_config, "env_file", tmp_path / ".env")
 
 
 def test_defaults_need_no_service() -> None:
