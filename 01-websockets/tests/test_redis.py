@@ -21,6 +21,27 @@ from tests.conftest import MakeSettings, Serve
 pytestmark = pytest.mark.redis
 
 
+async def ann_in_the_lobby(url: str) -> ChatClient:
+    """ann, connected to `url`, has joined the lobby and seen her own presence frame."""
+    ann = await ChatClient.connect(url, "ann")
+    await ann.send(type="join", room="lobby")
+    await ann.expect(lambda f: isinstance(f, Presence))
+    return ann
+
+
+async def send_until_one_comes_back(client: ChatClient, text: str) -> None:
+    """Frames published before the listener is back are lost (pub/sub is at-most-once), so
+    keep sending `text` (numbered) until one comes back through Redis."""
+    async with asyncio.timeout(10):
+        for attempt in range(1000):
+            await client.send(type="message", room="lobby", text=f"{text} {attempt}")
+            try:
+                await client.expect(lambda f: isinstance(f, Message), within=0.5)
+                break
+            except TimeoutError:
+                continue
+
+
 async def test_clients_on_two_instances_share_rooms_presence_and_history(
     serve: Serve, make_settings: MakeSettings, redis_url: str, namespace: str
 ) -> None:
@@ -73,9 +94,7 @@ async def test_a_malformed_envelope_is_logged_and_the_listener_keeps_going(
 ) -> None:
     settings = make_settings(redis_url=redis_url, namespace=namespace)
     async with serve(settings) as url:
-        ann = await ChatClient.connect(url, "ann")
-        await ann.send(type="join", room="lobby")
-        await ann.expect(lambda f: isinstance(f, Presence))
+        ann = await ann_in_the_lobby(url)
         publisher = aredis.Redis.from_url(redis_url)
         try:
             with caplog.at_level(logging.ERROR, logger="chat.redis_backplane"):
@@ -93,9 +112,7 @@ async def test_the_listener_resubscribes_after_its_redis_connection_is_killed(
 ) -> None:
     settings = make_settings(redis_url=redis_url, namespace=namespace)
     async with serve(settings) as url:
-        ann = await ChatClient.connect(url, "ann")
-        await ann.send(type="join", room="lobby")
-        await ann.expect(lambda f: isinstance(f, Presence))
+        ann = await ann_in_the_lobby(url)
         admin = aredis.Redis.from_url(redis_url, decode_responses=True)
         try:
             # Only our own subscriber connection: other work may share this Redis.
@@ -107,16 +124,7 @@ async def test_the_listener_resubscribes_after_its_redis_connection_is_killed(
         finally:
             await admin.aclose()
 
-        # Frames published before the listener is back are lost (pub/sub is at-most-once),
-        # so keep sending until one comes back through Redis.
-        async with asyncio.timeout(10):
-            for attempt in range(1000):
-                await ann.send(type="message", room="lobby", text=f"after the kill {attempt}")
-                try:
-                    await ann.expect(lambda f: isinstance(f, Message), within=0.5)
-                    break
-                except TimeoutError:
-                    continue
+        await send_until_one_comes_back(ann, "after the kill")
         await ann.close()
 
 
@@ -148,9 +156,7 @@ async def test_any_listener_error_is_logged_and_the_listener_resubscribes(
 ) -> None:
     settings = make_settings(redis_url=redis_url, namespace=namespace)
     async with serve(settings) as url:
-        ann = await ChatClient.connect(url, "ann")
-        await ann.send(type="join", room="lobby")
-        await ann.expect(lambda f: isinstance(f, Presence))
+        ann = await ann_in_the_lobby(url)
 
         # Not a lost connection this time: an error the listener did not plan for.
         dispatch = RedisBackplane._dispatch
@@ -164,14 +170,7 @@ async def test_any_listener_error_is_logged_and_the_listener_resubscribes(
         monkeypatch.setattr(RedisBackplane, "_dispatch", failing_once)
         with caplog.at_level(logging.ERROR, logger="chat.redis_backplane"):
             # The frame that met the error is lost; keep talking until one comes back.
-            async with asyncio.timeout(10):
-                for attempt in range(1000):
-                    await ann.send(type="message", room="lobby", text=f"attempt {attempt}")
-                    try:
-                        await ann.expect(lambda f: isinstance(f, Message), within=0.5)
-                        break
-                    except TimeoutError:
-                        continue
+            await send_until_one_comes_back(ann, "attempt")
         assert not failures  # the error did happen
         assert "lost Redis subscription (ResponseError: injected)" in caplog.text
         async with httpx2.AsyncClient(base_url=url) as http:
