@@ -13,7 +13,18 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from . import bookings, indexes, isolation, jobqueue, jsonb, plans, pooling, queries, tuning
+from . import (
+    bookings,
+    indexes,
+    isolation,
+    jobqueue,
+    jsonb,
+    locking,
+    plans,
+    pooling,
+    queries,
+    tuning,
+)
 from .db import Connect
 
 MAX_ROWS = 8
@@ -161,8 +172,8 @@ class Tour:
                 f"on call after: {r.on_call_after}"
             )
         self.heading("Deadlock: rows locked in opposite orders")
-        self.sql(isolation.STEPS["deadlock"])
-        self.out.print(f"outcome: {isolation.deadlock(self.connect)} - one victim, one winner")
+        self.sql(locking.STEPS["deadlock"])
+        self.out.print(f"outcome: {locking.deadlock(self.connect)} - one victim, one winner")
         self.run_queue()
 
     def run_queue(self) -> None:

@@ -10,7 +10,6 @@ from psycopg import errors
 
 from shopdb import db, isolation
 from shopdb.isolation import IsolationLevel
-from shopdb.settings import libpq_url
 
 Work = Callable[[psycopg.Connection, int], bool]
 
@@ -94,31 +93,3 @@ def test_retry_loop_gives_up_after_its_attempts(connect: db.Connect) -> None:
     with connect() as conn:
         rows = conn.execute("SELECT doctor FROM on_call WHERE on_call ORDER BY 1").fetchall()
     assert rows == [("bob",), ("dave",)]  # Bob's failed attempts left nothing behind
-
-
-def test_deadlock_aborts_exactly_one_transaction(connect: db.Connect) -> None:
-    outcome = isolation.deadlock(connect)
-
-    assert sorted(outcome.values()) == ["committed", "deadlock"]
-    winner_set_to_zero = 2 if outcome["a"] == "committed" else 1
-    with connect() as conn:
-        rows: list[tuple[int, int]] = conn.execute(
-            "SELECT id, balance_cents FROM accounts ORDER BY id"
-        ).fetchall()
-    # The winner's two updates both landed (+1 on its own row, 0 on the other's); the
-    # victim's first update was rolled back with it.
-    assert dict(rows)[winner_set_to_zero] == 0
-    assert sorted(dict(rows).values()) == [0, 101]
-
-
-def test_deadlock_is_detected_where_the_server_sets_a_lock_timeout(shop_url: str) -> None:
-    # Managed servers often give every session a lock_timeout. Shorter than
-    # deadlock_timeout, it would end the first wait before the deadlock check runs.
-    def connect_with_lock_timeout() -> psycopg.Connection:
-        return psycopg.connect(
-            libpq_url(shop_url), options=f"{db.SESSION_OPTIONS} -c lock_timeout=10ms"
-        )
-
-    outcome = isolation.deadlock(connect_with_lock_timeout)
-
-    assert sorted(outcome.values()) == ["committed", "deadlock"]
