@@ -11,9 +11,10 @@ import errno
 import multiprocessing as mp
 import os
 import signal
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,32 @@ def sigint_pending(pid: int) -> bool:
         if line.startswith("ShdPnd:"):  # signals pending for the process as a whole
             return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
     return False
+
+
+@contextlib.contextmanager
+def process_group(
+    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """Run `args` as a shell job would: its own process group, output read through pipes.
+
+    Whatever happens in the block, nothing outlives it: if the program is still running when
+    the block ends (a failed test), the whole group is killed - killing the program alone
+    would leave its workers and fork server running after the test."""
+    proc = subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a shell job
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import LESSON, open_when_read, serve, sigint_pending, wait_until
+from conftest import (
+    LESSON,
+    open_when_read,
+    process_group,
+    serve,
+    sigint_pending,
+    wait_until,
+)
 
 import main
 from parallel.corpus import write_corpus
@@ -85,6 +92,40 @@ def test_a_corrupt_shard_is_reported_by_name_and_exits_1(tmp_path: Path) -> None
     assert "results identical" not in done.stdout
 
 
+def _stall_a_shard(var_dir: Path, size_mb: float) -> tuple[Path, bytes]:
+    """Write the corpus main.py will count, then turn shard 5 into a FIFO: whoever reads it
+    waits until the test serves it. Return the FIFO and the text it stands for."""
+    shards = write_corpus(var_dir, size_mb, seed=42, shard_kb=16)
+    stalled = shards[5]
+    text = stalled.read_bytes()
+    stalled.unlink()
+    os.mkfifo(stalled)
+    return stalled, text
+
+
+def _main_in_its_own_group(
+    var_dir: Path, size_mb: float, strategy: str
+) -> contextlib.AbstractContextManager[subprocess.Popen[str]]:
+    """main.py on the corpus of _stall_a_shard, with two workers, as a shell job."""
+    args = ["--no-progress", "--size", str(size_mb), "--strategy", strategy]
+    return process_group(
+        [sys.executable, "main.py", *args],
+        cwd=LESSON,
+        env=_env(var_dir, PARALLEL_SHARD_KB="16", PARALLEL_SEED="42", PARALLEL_WORKERS="2"),
+    )
+
+
+def _held_by_a_worker(proc: subprocess.Popen[str], stalled: Path, text: bytes) -> int:
+    """Let the serial run read the stalled shard in full, then wait until a worker of the
+    parallel run is inside count_file, waiting on it. Return the FIFO's write end."""
+    serve(open_when_read(stalled), text)  # the serial run reads the shard in full
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("parallel: starting"):  # the serial run has closed the shard
+            break
+    return open_when_read(stalled)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
 @pytest.mark.parametrize("strategy", ["processes", "pool", "pipeline"])
 def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
@@ -93,27 +134,9 @@ def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
     # Given a corpus in which one shard is a FIFO: reading it waits until this test writes it,
     # like a shard on a stalled network disk. The parallel run cannot finish before the Ctrl-C
     # however fast the machine is, and what gets interrupted is main.py's own, unmodified code.
-    shards = write_corpus(tmp_path, 0.25, seed=42, shard_kb=16)
-    stalled = shards[5]
-    text = stalled.read_bytes()
-    stalled.unlink()
-    os.mkfifo(stalled)
-    proc = subprocess.Popen(
-        [sys.executable, "main.py", "--no-progress", "--size", "0.25", "--strategy", strategy],
-        cwd=LESSON,
-        env=_env(tmp_path, PARALLEL_SHARD_KB="16", PARALLEL_SEED="42", PARALLEL_WORKERS="2"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, like a shell job
-    )
-    try:
-        serve(open_when_read(stalled), text)  # the serial run reads the shard in full
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("parallel: starting"):  # the serial run has closed the shard
-                break
-        held = open_when_read(stalled)  # when a worker is inside count_file, waiting on it
+    stalled, text = _stall_a_shard(tmp_path, 0.25)
+    with _main_in_its_own_group(tmp_path, 0.25, strategy) as proc:
+        held = _held_by_a_worker(proc, stalled, text)
         family = psutil.Process(proc.pid).children(recursive=True)  # workers, server, tracker
         # Ctrl-C in a terminal signals the whole foreground process group
         os.killpg(proc.pid, signal.SIGINT)
@@ -122,12 +145,6 @@ def test_ctrl_c_during_the_parallel_run_leaves_no_process_behind(
         assert wait_until(lambda: not sigint_pending(proc.pid), 20)
         serve(held, text)  # the running task may finish; nothing new starts
         out, err = proc.communicate(timeout=60)
-    finally:
-        # On a failed test, kill the whole group: killing main.py alone would leave its
-        # workers and fork server running after the test.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     assert proc.returncode == 130, f"stdout={out!r} stderr={err!r}"
     assert "interrupted" in err and "Traceback" not in err
     # The resource tracker warns at exit about semaphores or segments nobody released
@@ -166,27 +183,9 @@ def _process_reading(fifo: Path, family: list[psutil.Process]) -> psutil.Process
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/fd")
 def test_a_worker_killed_mid_shard_names_the_shard_and_says_what_to_do(tmp_path: Path) -> None:
     # Given a worker stopped inside count_file on a stalled shard
-    shards = write_corpus(tmp_path, 0.125, seed=42, shard_kb=16)
-    stalled = shards[5]
-    text = stalled.read_bytes()
-    stalled.unlink()
-    os.mkfifo(stalled)
-    proc = subprocess.Popen(
-        [sys.executable, "main.py", "--no-progress", "--size", "0.125", "--strategy", "pipeline"],
-        cwd=LESSON,
-        env=_env(tmp_path, PARALLEL_SHARD_KB="16", PARALLEL_SEED="42", PARALLEL_WORKERS="2"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        serve(open_when_read(stalled), text)  # the serial run reads it in full
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("parallel: starting"):
-                break
-        held = open_when_read(stalled)
+    stalled, text = _stall_a_shard(tmp_path, 0.125)
+    with _main_in_its_own_group(tmp_path, 0.125, "pipeline") as proc:
+        held = _held_by_a_worker(proc, stalled, text)
         family = psutil.Process(proc.pid).children(recursive=True)
         worker: list[psutil.Process | None] = [None]
 
@@ -200,10 +199,6 @@ def test_a_worker_killed_mid_shard_names_the_shard_and_says_what_to_do(tmp_path:
         worker[0].kill()
         os.close(held)
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     # Then one line names the shard and says what to try; nothing else is left running
     assert proc.returncode == 1, f"stdout={out!r} stderr={err!r}"
     assert err.count("\n") == 1 and "Traceback" not in err, err

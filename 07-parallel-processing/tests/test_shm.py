@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -12,7 +11,14 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import LESSON, open_when_read, serve, sigint_pending, wait_until
+from conftest import (
+    LESSON,
+    open_when_read,
+    process_group,
+    serve,
+    sigint_pending,
+    wait_until,
+)
 
 from parallel.kernel import split
 from parallel.runtime import mp_context
@@ -113,15 +119,7 @@ def test_ctrl_c_while_workers_are_attached_leaves_no_segment_and_no_process(
     os.mkfifo(fifo)
     script = tmp_path / "share.py"
     script.write_text(SCRIPT.format(lesson=str(LESSON), fifo=str(fifo)), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, like a shell job
-    )
-    try:
+    with process_group([sys.executable, str(script)], cwd=tmp_path) as proc:
         assert proc.stdout is not None
         name = proc.stdout.readline().strip()
         # Given a segment in use and a worker attached to it, inside a task
@@ -133,10 +131,6 @@ def test_ctrl_c_while_workers_are_attached_leaves_no_segment_and_no_process(
         assert wait_until(lambda: not sigint_pending(proc.pid), 20)
         serve(held, b"")  # the running task may finish; the program then unwinds
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     # Then it stops with one line, the segment is unlinked and no worker or server survives
     assert proc.returncode == 130, f"stdout={out!r} stderr={err!r}"
     assert err == "interrupted\n"  # no traceback, no resource-tracker leak warning
