@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -150,25 +151,38 @@ def test_stopped_server_holds_its_port_and_refuses_connections(
     assert httpx.get(f"{server.url}/health").status_code == 200
 
 
+@contextmanager
+def pair_behind_a_gateway(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    a: Behaviour,
+) -> Iterator[tuple[ServerThread, ServerThread, httpx.Client]]:
+    """Two probe upstreams as the instances of one route "pair" on /echo: "a" behaves as told,
+    "b" always answers. Yields both servers and a client of the gateway."""
+    server_a, server_b = serve(probe_app(a)), serve(probe_app(Behaviour(name="b")))
+    instances = [server_a.url, server_b.url]
+    gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=instances)])
+    with httpx.Client(base_url=gw.url, headers=KEY, timeout=10) as client:
+        yield server_a, server_b, client
+
+
+def healthy(client: httpx.Client) -> list[str]:
+    """The instances of "pair" the gateway currently sends requests to."""
+    return client.get("/ready").json()["upstreams"]["pair"]
+
+
 def test_failed_instance_is_ejected_then_returns_after_health_check(
     serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
 ) -> None:
-    a = serve(probe_app(Behaviour(name="a")))
-    b = serve(probe_app(Behaviour(name="b")))
-    gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=[a.url, b.url])])
-    with httpx.Client(base_url=gw.url, headers=KEY, timeout=10) as client:
-
-        def healthy() -> list[str]:
-            return client.get("/ready").json()["upstreams"]["pair"]
-
+    with pair_behind_a_gateway(serve, start_gateway, Behaviour(name="a")) as (a, b, client):
         a.stop(keep_port=True)  # held, so nothing else can take it before "a" comes back
         # Every GET still succeeds: the one that hits "a" is retried on "b", and "a" is ejected.
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
         assert answered_by == {"b"}
-        assert healthy() == [b.url]
+        assert healthy(client) == [b.url]
 
         a.restart(probe_app(Behaviour(name="a")))  # back on the same address
-        wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
+        wait_for(lambda: healthy(client) == [a.url, b.url], what="instance a restored")
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
         assert answered_by == {"a", "b"}
 
@@ -178,21 +192,14 @@ def test_instance_answering_503_is_ejected_then_returns(
 ) -> None:
     # "a" is up but answers 503 to everything: as useless as a dead instance.
     sick = Behaviour(name="a", fail_first=1000, unhealthy=True)
-    a = serve(probe_app(sick))
-    b = serve(probe_app(Behaviour(name="b")))
-    gw = start_gateway(routes=[Route(name="pair", prefix="/echo", instances=[a.url, b.url])])
-    with httpx.Client(base_url=gw.url, headers=KEY, timeout=10) as client:
-
-        def healthy() -> list[str]:
-            return client.get("/ready").json()["upstreams"]["pair"]
-
+    with pair_behind_a_gateway(serve, start_gateway, sick) as (a, b, client):
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(6)}
         assert answered_by == {"b"}
         assert sick.calls == 1  # one 503, then out of the rotation
-        assert healthy() == [b.url]
+        assert healthy(client) == [b.url]
 
         sick.fail_first, sick.unhealthy = 0, False
-        wait_for(lambda: healthy() == [a.url, b.url], what="instance a restored")
+        wait_for(lambda: healthy(client) == [a.url, b.url], what="instance a restored")
 
 
 def test_last_instance_is_not_ejected_by_one_slow_request(
