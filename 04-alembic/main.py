@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 
 from evolve.diagnose import probe
 from evolve.runner import is_upgrade, make_config, make_engine, upgrade_order
-from evolve.settings import VAR_DIR, Settings, anchor_sqlite_path
+from evolve.settings import Settings, anchor_sqlite_path, ensure_var_dir
 from evolve.walk import MigrationWalk, migrate_audit, offline_sql
 
 
@@ -103,8 +103,7 @@ def render_sql_range(parser: argparse.ArgumentParser, url: str, value: str) -> s
 
 def connect_or_explain(url: str) -> Engine:
     """An engine whose database answered a query, or SystemExit(1) with one line on why not."""
-    if url.startswith("sqlite"):
-        VAR_DIR.mkdir(exist_ok=True)
+    ensure_var_dir(url)
     engine = make_engine(url)
     problem = probe(engine)
     if problem:

@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Connection
 
 from evolve.diagnose import probe
-from evolve.settings import Settings
+from evolve.settings import Settings, ensure_var_dir
 
 
 def database_url(config: Config, setting: str) -> str:
@@ -52,6 +52,7 @@ def _options(metadata: MetaData, dialect_name: str) -> dict[str, Any]:
 
 
 def _run_online(url: str, metadata: MetaData) -> None:
+    ensure_var_dir(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     # A real query first: a stopped server, a refused login or a SQLite file that is not
     # a database becomes one line here instead of a traceback from inside a migration.

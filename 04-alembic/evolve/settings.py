@@ -28,6 +28,22 @@ def anchor_sqlite_path(value: str) -> str:
     return url.set(database=str(LESSON_DIR / path)).render_as_string(hide_password=False)
 
 
+def ensure_var_dir(url: str) -> None:
+    """Create the lesson's var/ folder when a SQLite database is to live in it.
+
+    var/ is not in git, so on a fresh clone it does not exist yet and SQLite would refuse to
+    create the file. Only this folder is created: a typo elsewhere still gets its one-line error.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # not a URL at all: the connection probe words that error
+    database = parsed.database
+    is_file = parsed.get_backend_name() == "sqlite" and database and database != ":memory:"
+    if is_file and Path(database).resolve().parent == VAR_DIR:
+        VAR_DIR.mkdir(exist_ok=True)
+
+
 class Settings(BaseSettings):
     """Where the two databases live.
 
