@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,8 @@ class UsageError(Exception):
 
 
 def resolve(name: str) -> Lesson:
+    if len(name) == 1 and name in "123456789":
+        name = name.zfill(2)  # "3" is lesson 03, as a learner types it
     exact = [lesson for lesson in CATALOGUE if name in (lesson.name, lesson.number)]
     matches = exact or [lesson for lesson in CATALOGUE if lesson.name.startswith(name)]
     if len(matches) != 1:
@@ -192,6 +195,36 @@ def ensure_venv(folder: Path, requirements: Path) -> Path:
     return python
 
 
+def run_foreground(cmd: list[str], cwd: Path) -> int:
+    """Run cmd as the terminal's job and wait for it, however it ends.
+
+    Ctrl-C reaches every process of the terminal's foreground group, so the lesson gets it
+    directly. The runner must not act on it too: subprocess.run would kill the child 0.25 s
+    later, before the lesson's own shutdown has stopped its servers and workers (they would be
+    left behind holding ports). So the runner notes the interrupt, keeps waiting for the child,
+    then stops. A SIGTERM sent to the runner alone is passed on to the child for the same reason.
+    """
+    interrupted: list[int] = []
+    child = subprocess.Popen(cmd, cwd=cwd)
+
+    def note(signum: int, _frame: object) -> None:
+        interrupted.append(signum)
+        if signum != signal.SIGINT:
+            child.send_signal(signum)
+
+    # A Python-level handler (not SIG_IGN) so nothing is inherited: the child starts with defaults.
+    watched = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    previous = {signum: signal.signal(signum, note) for signum in watched}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if interrupted:
+        raise KeyboardInterrupt
+    return 128 - code if code < 0 else code  # killed by signal N: the shell's 128 + N
+
+
 def run_checked(cmd: list[str]) -> None:
     result = subprocess.run(cmd, check=False)
     if result.returncode != 0:
@@ -231,9 +264,9 @@ def run_pytest(name: str, folder: Path, requirements: Path, extra: list[str]) ->
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
         start = time.perf_counter()
-        code = subprocess.run(
-            [str(python), "-m", "pytest", f"--junitxml={report}", *extra], cwd=folder, check=False
-        ).returncode
+        code = run_foreground(
+            [str(python), "-m", "pytest", f"--junitxml={report}", *extra], cwd=folder
+        )
         outcome = Outcome(name, seconds=time.perf_counter() - start)
         has_report = report.is_file()
         if has_report:
@@ -289,12 +322,23 @@ def cmd_test(names: list[str], extra: list[str]) -> int:
 
 def run_script(lesson: Lesson, script: str, args: list[str]) -> int:
     python = ensure_venv(lesson.path, lesson.path / "requirements.txt")
-    return subprocess.run([str(python), script, *args], cwd=lesson.path, check=False).returncode
+    return run_foreground([str(python), script, *args], cwd=lesson.path)
 
 
-def cmd_bench(names: list[str], quick: bool) -> int:
+def cmd_bench(names: list[str], quick: bool, every: bool) -> int:
+    if not names and not every:
+        raise UsageError(
+            "bench needs a lesson (python lessons.py bench 03), or --all for every lesson's bench"
+            " (a full run takes minutes each; add --quick for seconds)"
+        )
+    if names and every:
+        raise UsageError("bench takes lessons or --all, not both")
+    lessons = resolve_ready(names)
+    if every:
+        mode = "quick (seconds each)" if quick else "full (minutes each, plots written to docs/)"
+        print(f"[lessons] {len(lessons)} benches, {mode}: {', '.join(x.number for x in lessons)}")
     failed = []
-    for lesson in resolve_ready(names):
+    for lesson in lessons:
         print(f"\n===== bench {lesson.name}{' --quick' if quick else ''} =====", flush=True)
         if run_script(lesson, "bench.py", ["--quick"] if quick else []) != 0:
             failed.append(lesson.name)
@@ -428,6 +472,52 @@ README_SECTIONS = (
 )
 
 
+README_WORDS = 2200  # about 15 minutes of reading; details belong in docs/notes.md
+# Code that serves the lesson but is not its concept: the package must never import it.
+RIG_FOLDERS = frozenset({"tests", "demo", "tools", "loadgen"})
+
+
+def readme_words(text: str) -> int:
+    """Words of prose and tables; fenced code (commands and their output) is not reading."""
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    return len(re.findall(r"[A-Za-z0-9][\w'.,%-]*", prose))
+
+
+def rig_imports(path: Path) -> list[str]:
+    """'pkg/mod.py imports demo' for every import of the rig from inside a concept package.
+
+    The rig is everything at the lesson's top level that is not a concept package: main.py,
+    bench.py and any other top-level module, and the folders tests/, demo/, tools/, loadgen/.
+    """
+    import ast
+
+    top_modules = {p.stem for p in path.glob("*.py")}
+    packages = [
+        p
+        for p in sorted(path.iterdir())
+        if p.is_dir() and (p / "__init__.py").is_file() and p.name not in RIG_FOLDERS
+    ]
+    rig = RIG_FOLDERS | top_modules
+    found = []
+    for package in packages:
+        for source in sorted(package.rglob("*.py")):
+            try:
+                tree = ast.parse(source.read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError):
+                continue  # ruff reports it; the check is about structure
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    if name.split(".")[0] in rig:
+                        found.append(f"{source.relative_to(path).as_posix()} imports {name}")
+    return found
+
+
 def check_lesson(lesson: Lesson) -> list[str]:
     """What the lesson lacks of the guide's anatomy, as readable lines (empty when complete)."""
     path = lesson.path
@@ -463,6 +553,13 @@ def check_lesson(lesson: Lesson) -> list[str]:
         for target in re.findall(r"\]\(((?!https?:|#|mailto:)[^)\s]+)\)", text):
             if not (path / target.split("#")[0]).exists():
                 problems.append(f"README links to {target}, which does not exist")
+        words = readme_words(text)
+        if words > README_WORDS:
+            problems.append(
+                f"README is {words} words of prose (at most {README_WORDS}): "
+                "move details to docs/notes.md"
+            )
+    problems += [f"the concept package imports its rig: {line}" for line in rig_imports(path)]
     return problems
 
 
@@ -544,18 +641,26 @@ def cmd_lock() -> int:
 # --------------------------------------------------------------------------- main
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its whole usage before an error; one line says more here."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (python lessons.py --help)")
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="lessons.py", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="lessons.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="lessons with status and services")
     run = sub.add_parser("run", help="venv + install + python main.py ARGS")
-    run.add_argument("lesson")
+    run.add_argument("lesson", nargs="?")
     run.add_argument("args", nargs=argparse.REMAINDER)
     test = sub.add_parser("test", help="pytest per lesson; pytest options go after --")
     test.add_argument("lessons", nargs="*")
     bench = sub.add_parser("bench", help="bench.py per lesson")
     bench.add_argument("lessons", nargs="*")
     bench.add_argument("--quick", action="store_true", help="small sizes, seconds per lesson")
+    bench.add_argument("--all", action="store_true", dest="every", help="every ready lesson")
     sub.add_parser("doctor", help="which services answer")
     check = sub.add_parser("check", help="every lesson has the guide's anatomy")
     check.add_argument("lessons", nargs="*")
@@ -564,16 +669,21 @@ def main(argv: list[str]) -> int:
     extra: list[str] = []
     if "--" in argv:
         argv, extra = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "list":
             return cmd_list()
         if args.command == "run":
+            if args.lesson is None:
+                ready = ", ".join(lesson.number for lesson in CATALOGUE if lesson.ready)
+                raise UsageError(
+                    f"run needs a lesson: python lessons.py run 03 [args]; ready: {ready}"
+                )
             return run_script(resolve_ready([args.lesson])[0], "main.py", args.args + extra)
         if args.command == "test":
             return cmd_test(args.lessons, extra)
         if args.command == "bench":
-            return cmd_bench(args.lessons, args.quick)
+            return cmd_bench(args.lessons, args.quick, args.every)
         if args.command == "doctor":
             return cmd_doctor()
         if args.command == "check":
@@ -584,6 +694,9 @@ def main(argv: list[str]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `lessons.py list | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -70,3 +70,38 @@ def test_a_broken_picture_link_and_an_exact_pin_are_reported(root: Path) -> None
 
     assert "README links to docs/plot.png, which does not exist" in problems
     assert any("pins exactly" in p for p in problems)
+
+
+def test_a_readme_too_long_to_read_in_15_minutes_is_reported(root: Path) -> None:
+    lesson = write_lesson(root, extra="word " * 2300 + "\n```\n" + "code " * 5000 + "\n```\n")
+
+    problems = lessons.check_lesson(lesson)
+
+    assert len(problems) == 1 and problems[0].startswith("README is 23")  # code blocks not counted
+
+
+def test_commands_and_output_in_code_blocks_do_not_count_as_reading(root: Path) -> None:
+    lesson = write_lesson(root, extra="```\n" + "output " * 5000 + "\n```\n")
+
+    assert lessons.check_lesson(lesson) == []
+
+
+@pytest.mark.parametrize(
+    "line", ["from demo.tour import walk", "import bench", "from tests.conftest import x"]
+)
+def test_a_concept_package_that_imports_its_rig_is_reported(root: Path, line: str) -> None:
+    lesson = write_lesson(root)
+    package = lesson.path / "chat"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hub.py").write_text(f"from chat import protocol\n{line}\n")
+    (lesson.path / "demo").mkdir()
+    (lesson.path / "demo" / "__init__.py").write_text(
+        "from chat import hub\n"
+    )  # rig -> concept: fine
+
+    problems = lessons.check_lesson(lesson)
+
+    assert problems == [
+        f"the concept package imports its rig: chat/hub.py imports {line.split()[1]}"
+    ]

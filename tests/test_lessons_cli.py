@@ -237,3 +237,32 @@ def test_probe_reports_a_closed_port() -> None:
         port = s.getsockname()[1]  # bound but not listening: connection refused
 
         assert lessons.probe(service("redis"), f"redis://127.0.0.1:{port}/0") is not None
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def test_a_single_digit_names_the_lesson_with_that_number() -> None:
+    assert lessons.resolve("3").name == "03-async-python"
+
+
+def test_run_without_a_lesson_says_which_to_name_in_one_line() -> None:
+    result = cli("run")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "run needs a lesson" in result.stderr
+    assert "03" in result.stderr and "required" not in result.stderr
+
+
+def test_bench_without_a_lesson_asks_for_one_instead_of_starting_every_bench() -> None:
+    result = cli("bench", "--quick")
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "--all" in result.stderr
+
+
+def test_a_bad_argument_is_one_line_not_a_usage_dump() -> None:
+    result = cli("bench", "03", "--bogus")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--bogus" in result.stderr
