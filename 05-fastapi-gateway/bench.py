@@ -22,12 +22,12 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
 
 import httpx
 
 from gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from loadgen.harness import (
+from tools.cli import OneLineParser
+from tools.harness import (
     LESSON,
     NGINX,
     Load,
@@ -183,13 +183,6 @@ def report(medians: dict[str, Load], client_us: float) -> None:
         print(f"gateway CPU per request / nginx's: {gateway.cpu_us / nginx_.cpu_us:.0f}x")
     print(f"of the gateway's CPU per request, its httpx client alone: {client_us:.0f} us "
           f"({client_us / gateway.cpu_us:.0%})")  # fmt: skip
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its usage before the error; a CLI here prints the error line only."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main() -> int:

@@ -12,22 +12,15 @@ import logging
 import os
 import sys
 import threading
-from typing import NoReturn
 
 import redis
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from gateway.devstack import Stack, start_gateway, start_upstreams
+from demo.stack import Stack, start_gateway, start_upstreams
+from demo.tour import TourError, run_tour
 from gateway.settings import DEFAULT_KEYS, ApiClient, GatewaySettings
-from gateway.tour import TourError, run_tour
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its usage before the error; a CLI here prints the error line only."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+from tools.cli import OneLineParser
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -65,10 +65,6 @@ class Balancer:
         """Instances believed to answer: in rotation and not failing. What ``/ready`` shows."""
         return [i for i in self.instances if not self.failing(i)]
 
-    @property
-    def ready(self) -> bool:
-        return bool(self.serving())
-
     async def probe_failing(self, client: httpx.AsyncClient, timeout_s: float = 1.0) -> None:
         """One round of active health checks, concurrently, on the failing instances only:
         the ejected ones and a last one kept in rotation."""

@@ -12,7 +12,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import redis.asyncio as aioredis
 
@@ -35,14 +34,6 @@ class Decision:
         if not self.allowed:
             out["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
         return out
-
-
-class RateLimiter(Protocol):
-    async def hit(self, key: str, rate: float, burst: int) -> Decision:
-        """Take one token from ``key``'s bucket, or say how long until there is one."""
-
-    async def aclose(self) -> None:
-        """Release connections."""
 
 
 def _decision(allowed: bool, tokens_left: float, rate: float, burst: int) -> Decision:

@@ -12,9 +12,9 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, s
 from pydantic import BaseModel, Field
 
 from services.common import (
-    ErrorResponse,
     Page,
     PageParams,
+    ServiceError,
     ServiceSettings,
     install_common,
     page_params,
@@ -93,7 +93,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.repo = repo
         yield
 
-    app = FastAPI(title="catalog", lifespan=lifespan, responses={404: {"model": ErrorResponse}})
+    app = FastAPI(title="catalog", lifespan=lifespan, responses={404: {"model": ServiceError}})
     install_common(app, settings)
 
     @app.get("/products", response_model=Page[Product])
@@ -106,7 +106,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return paginate(repo.search(ids, max_price), page)
 
     @app.post(
-        "/products", status_code=status.HTTP_201_CREATED, responses={409: {"model": ErrorResponse}}
+        "/products", status_code=status.HTTP_201_CREATED, responses={409: {"model": ServiceError}}
     )
     async def create_product(
         data: ProductIn, repo: Repo, request: Request, response: Response

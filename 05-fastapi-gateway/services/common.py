@@ -59,16 +59,18 @@ def paginate(items: list[T], page: PageParams) -> Page[T]:
     )
 
 
-class ErrorBody(BaseModel):
+class ServiceErrorBody(BaseModel):
     code: str
     message: str
     details: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class ErrorResponse(BaseModel):
-    """The one error shape of every service and of the gateway: ``{"error": {...}}``."""
+class ServiceError(BaseModel):
+    """A service's error answer, ``{"error": {...}}``. The gateway answers the same shape (plus
+    a request id) from its own ``gateway/errors.py``: a service is a separate program that
+    never imports the gateway, so the shape is shared by convention, not by code."""
 
-    error: ErrorBody
+    error: ServiceErrorBody
 
 
 # Header through which the gateway tells a service who the authenticated caller is. Services
@@ -100,7 +102,7 @@ def install_common(app: FastAPI, settings: ServiceSettings) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "http_error")
-        body = ErrorResponse(error=ErrorBody(code=code, message=str(exc.detail)))
+        body = ServiceError(error=ServiceErrorBody(code=code, message=str(exc.detail)))
         return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -109,7 +111,9 @@ def install_common(app: FastAPI, settings: ServiceSettings) -> None:
         details = [
             {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
         ]
-        body = ErrorBody(code="validation_error", message="request is invalid", details=details)
+        body = ServiceErrorBody(
+            code="validation_error", message="request is invalid", details=details
+        )
         return JSONResponse({"error": body.model_dump()}, status_code=422)
 
     app.add_middleware(InstanceHeader, instance=settings.instance)

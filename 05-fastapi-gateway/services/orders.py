@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from services.common import (
     CallerId,
-    ErrorResponse,
     Page,
     PageParams,
+    ServiceError,
     ServiceSettings,
     install_common,
     page_params,
@@ -86,7 +86,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.repo = repo
         yield
 
-    app = FastAPI(title="orders", lifespan=lifespan, responses={404: {"model": ErrorResponse}})
+    app = FastAPI(title="orders", lifespan=lifespan, responses={404: {"model": ServiceError}})
     install_common(app, settings)
 
     @app.get("/orders", response_model=Page[Order])

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from services.common import (
     EMAIL_PATTERN,
-    ErrorResponse,
     Page,
     PageParams,
+    ServiceError,
     ServiceSettings,
     install_common,
     page_params,
@@ -80,7 +80,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.repo = repo
         yield
 
-    app = FastAPI(title="users", lifespan=lifespan, responses={404: {"model": ErrorResponse}})
+    app = FastAPI(title="users", lifespan=lifespan, responses={404: {"model": ServiceError}})
     install_common(app, settings)
 
     @app.get("/users", response_model=Page[User])
@@ -94,7 +94,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.post(
         "/users",
         status_code=status.HTTP_201_CREATED,
-        responses={409: {"model": ErrorResponse}},
+        responses={409: {"model": ServiceError}},
     )
     async def create_user(data: UserIn, repo: Repo, request: Request, response: Response) -> User:
         user = repo.add(data)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import redis
 
+from demo.serving import ServerThread
+from demo.stack import Stack, start_upstreams
 from gateway.app import create_app
-from gateway.devstack import Stack, start_upstreams
-from gateway.serving import ServerThread
 from gateway.settings import DEFAULT_KEYS, GatewaySettings
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"

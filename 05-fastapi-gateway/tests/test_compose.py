@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 from fastapi import FastAPI, Response
 
-from gateway.devstack import Stack
-from gateway.serving import ServerThread
+from demo.serving import ServerThread
+from demo.stack import Stack
 from gateway.settings import Route
 from tests.upstreams import CUT_SHORT, NOT_JSON, BrokenUpstream, json_answer
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.serving import ServerThread
+from demo.serving import ServerThread
 from gateway.settings import Route
 from tests.upstreams import Behaviour, probe_app
 

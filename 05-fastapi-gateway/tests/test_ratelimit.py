@@ -10,8 +10,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from demo.serving import ServerThread
 from gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from gateway.serving import ServerThread
 from gateway.settings import ApiClient, Route
 from tests.upstreams import Behaviour, probe_app
 

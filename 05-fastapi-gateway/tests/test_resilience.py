@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from gateway.serving import ServerThread
+from demo.serving import ServerThread
 from gateway.settings import Route
 from tests.conftest import wait_for
 from tests.upstreams import CUT_SHORT, Behaviour, BrokenUpstream, probe_app

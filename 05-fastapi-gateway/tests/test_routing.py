@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from demo.serving import ServerThread
 from gateway import proxy
-from gateway.serving import ServerThread
 from gateway.settings import Route
 from tests.conftest import wait_for
 from tests.upstreams import Behaviour, probe_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from gateway.devstack import Stack
+from demo.stack import Stack
 
 
 def client(stack: Stack, name: str) -> httpx.Client:

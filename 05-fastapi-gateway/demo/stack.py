@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from demo.serving import ServerThread
 from gateway.app import create_app
-from gateway.serving import ServerThread
 from gateway.settings import GatewaySettings, Route
 from services import catalog, orders, users
 from services.common import ServiceSettings

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from gateway.devstack import Stack, start_gateway
+from demo.stack import Stack, start_gateway
 from gateway.settings import DEFAULT_KEYS, ApiClient, GatewaySettings
 
 Say = Callable[[str], None]
