@@ -9,7 +9,6 @@ clients live in this process so every latency is measured on one clock.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import platform
@@ -23,13 +22,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import httpx2
 import redis
 
-from chat.loadgen import Room
 from chat.protocol import Message
+from tools.cli import OneLineParser
+from tools.loadgen import Room
 
 HERE = Path(__file__).resolve().parent
 VAR, DOCS = HERE / "var", HERE / "docs"
@@ -209,13 +208,6 @@ def raise_fd_limit(wanted: int = 8192) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """A bad argument gets one line on stderr (exit 2), not argparse's usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main() -> int:

@@ -14,21 +14,13 @@ import asyncio
 import logging
 import os
 import sys
-from typing import NoReturn
 
 from pydantic import ValidationError
 
-from chat.demo import run_demo
 from chat.server import bind, make_server
 from chat.settings import DEV_SECRET, Settings
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its whole usage before an error; one line saying what was wrong is
-    easier to read, and `--help` is there for the rest."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+from demo.tour import run_demo
+from tools.cli import OneLineParser
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -21,7 +21,6 @@ from .ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 # Close codes (RFC 6455 section 7.4.1).
-NORMAL = 1000
 POLICY_VIOLATION = 1008  # bad or missing token
 TOO_BIG = 1009  # inbound frame over the size limit
 INTERNAL_ERROR = 1011  # also used for heartbeat timeouts, as the websockets library does

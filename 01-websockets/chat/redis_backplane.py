@@ -20,7 +20,6 @@ class RedisBackplane:
     name = "redis"
 
     def __init__(self, url: str, namespace: str, history_size: int) -> None:
-        self.url = url
         self.ns = namespace
         self.history_size = history_size
         self.channel = f"{namespace}:events"
@@ -133,9 +132,9 @@ class RedisBackplane:
             await pipe.execute()
 
     async def history(self, room: str) -> tuple[list[str], bool]:
+        # decode_responses=True: redis-py hands back str, never bytes.
         frames = await self._client.lrange(f"{self.ns}:history:{room}", 0, -1)
-        kept = [f if isinstance(f, str) else f.decode() for f in frames]
-        return cut_history(kept, self.history_size)
+        return cut_history(frames, self.history_size)
 
 
 def _report_stop(task: asyncio.Task[None]) -> None:

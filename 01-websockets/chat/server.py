@@ -1,11 +1,8 @@
-"""Run the app under uvicorn, in the foreground (main.py) or as a task (demo, tests, bench)."""
+"""The uvicorn server for the app: our own listening socket and the WebSocket options."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import uvicorn
 
@@ -46,26 +43,3 @@ def make_server(settings: Settings, log_level: str = "warning") -> uvicorn.Serve
         ws_per_message_deflate=False,
     )
     return uvicorn.Server(config)
-
-
-@asynccontextmanager
-async def running_server(
-    settings: Settings, log_level: str = "warning", *, send_buffer: int | None = None
-) -> AsyncIterator[str]:
-    """Serve in the current event loop; yields the base URL; always stops the server."""
-    sock = bind(settings.host, settings.port, send_buffer)
-    server = make_server(settings, log_level)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    await task
-                    raise RuntimeError("server stopped during startup (see the log above)")
-                await asyncio.sleep(0.01)
-        host, port = sock.getsockname()[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from chat.app import create_app
-from chat.server import running_server
 from chat.settings import Settings
+from tools.serving import running_server
 
 
 def _unavailable(service: str, hint: str) -> None:

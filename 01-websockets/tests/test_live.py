@@ -12,9 +12,9 @@ import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from chat.client import ChatClient, Predicate, fetch_token, ws_url
 from chat.protocol import SERVER_FRAME, Error, Message, Presence, ServerFrame
 from tests.conftest import MakeSettings, Serve
+from tools.client import ChatClient, Predicate, fetch_token, ws_url
 
 
 def left(user: str, reason: str | None = None) -> Predicate:

@@ -13,10 +13,10 @@ from redis.exceptions import ResponseError
 
 from chat.app import create_app
 from chat.backplane import Deliver
-from chat.client import ChatClient
 from chat.protocol import Direct, History, Message, Presence
 from chat.redis_backplane import RedisBackplane
 from tests.conftest import MakeSettings, Serve
+from tools.client import ChatClient
 
 pytestmark = pytest.mark.redis
 

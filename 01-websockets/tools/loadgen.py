@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 
-from .client import ws_url
+from tools.client import ws_url
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""A small asyncio chat client built on the `websockets` library (demo, tests and bench)."""
+"""A small asyncio chat client built on the `websockets` library (the demo and the tests)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from .protocol import SERVER_FRAME, Ping, ServerFrame, Welcome
+from chat.protocol import SERVER_FRAME, Ping, ServerFrame, Welcome
 
 Predicate = Callable[[ServerFrame], bool]
 
@@ -36,12 +36,10 @@ class ChatClient:
         ws: ClientConnection,
         user: str,
         answer_pings: bool = True,
-        on_frame: Callable[[str, ServerFrame], None] | None = None,
     ) -> None:
         self.ws = ws
         self.user = user
         self.answer_pings = answer_pings
-        self.on_frame = on_frame
         self.received: list[ServerFrame] = []  # everything, in order (pings excluded)
         self._unclaimed: list[ServerFrame] = []  # not yet returned by expect()
         self._arrived = asyncio.Event()
@@ -64,8 +62,6 @@ class ChatClient:
                         await self.ws.send('{"type":"pong"}')
                     continue
                 self.received.append(frame)
-                if self.on_frame is not None:
-                    self.on_frame(self.user, frame)
                 self._unclaimed.append(frame)
                 self._arrived.set()
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from .client import ChatClient, Predicate
-from .protocol import Direct, Error, History, Message, Presence, ServerFrame
-from .server import running_server
-from .settings import Settings
+from chat.protocol import Direct, Error, History, Message, Presence, ServerFrame
+from chat.settings import Settings
+from tools.client import ChatClient, Predicate
+from tools.serving import running_server
 
 
 def describe(frame: ServerFrame) -> str:

@@ -1,0 +1,1 @@
+"""`python main.py demo`: the narrated tour of the chat server."""
