@@ -1,6 +1,7 @@
-"""Measure what concurrency buys for I/O-bound work, and what a task costs next to a thread.
+"""Measure what concurrency buys for I/O-bound work, where the client's CPU goes, and what a
+task costs next to a thread.
 
-    python bench.py           full run (~30 s), writes docs/timeline.png
+    python bench.py           full run (about a minute), writes docs/timeline.png
     python bench.py --quick   small sizes, a few seconds, writes no plot
 
 Every number is a median over repeats, after a warm-up, and every comparison is a ratio taken
@@ -17,21 +18,24 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from asyncio_patterns import loop_lag
-from asyncio_patterns.cli import OneLineParser
+from asyncio_patterns.clients import CLIENTS, open_client
 from asyncio_patterns.fetch import (
     Fetcher,
     Timing,
     bounded,
-    client_for,
     fetch_gather,
     fetch_sequential,
+    ideal_speedup,
 )
-from asyncio_patterns.slow_server import SlowServer
+from tools.cli import OneLineParser
+from tools.slow_server import SlowServer
 
 DOCS = Path(__file__).resolve().parent / "docs"
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def machine() -> str:
@@ -42,45 +46,71 @@ def machine() -> str:
     )
 
 
+def cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) another process has used so far, from /proc; NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime in clock ticks
+
+
+@dataclass
+class Run:
+    wall: float  # seconds
+    client_cpu: float  # this process's CPU seconds: the client's own work
+    server_cpu: float  # the server process's CPU seconds, from /proc
+    timings: list[Timing]
+
+
+async def measure(fetcher: Fetcher, get: Callable[[str], Awaitable[int]], urls: list[str],
+                  server_pid: int | None) -> Run:  # fmt: skip
+    # process_time() is this process's CPU: the client's work (the server is another process).
+    cpu, server, t0 = time.process_time(), cpu_of(server_pid), time.perf_counter()
+    timings = await fetcher(get, urls)
+    wall = time.perf_counter() - t0
+    return Run(wall, time.process_time() - cpu, cpu_of(server_pid) - server, timings)
+
+
 async def fan_out(n: int, latency: float, limit: int, repeats: int) -> dict[str, list[Timing]]:
-    """Time sequential, bounded and gather; return the median run's timings of each."""
-    strategies: dict[str, tuple[Fetcher, int]] = {
-        "sequential": (fetch_sequential, 1),
-        f"bounded ({limit})": (bounded(limit), limit),
-        "gather": (fetch_gather, n),
+    """Sequential, bounded and gather on each client; return aiohttp's median timelines."""
+    strategies: dict[str, tuple[Fetcher, float]] = {
+        "sequential": (fetch_sequential, 1.0),
+        f"bounded ({limit})": (bounded(limit), ideal_speedup(n, limit)),
+        "gather": (fetch_gather, float(n)),
     }
-    runs: dict[str, list[list[Timing]]] = {name: [] for name in strategies}
-    cpu: dict[str, list[float]] = {name: [] for name in strategies}
+    print(f"\nI/O fan-out: {n} calls to a local server answering in {latency * 1000:.0f} ms")
+    print(f"(median of {repeats}; sequential: 1 run; CPU per request in ms; busy = client CPU /")
+    print(" wall time, the share of the run the client spent computing instead of waiting)")
+    print(
+        f"  {'client':<9}{'strategy':<14}{'time':>8}{'speedup':>9}{'ideal':>7}{'of ideal':>10}"
+        f"{'client CPU':>12}{'busy':>6}{'server CPU':>12}"
+    )
+    timelines: dict[str, list[Timing]] = {}
     with SlowServer(delay=latency) as server:
         urls = [f"{server.url}/item/{i}" for i in range(n)]
-        async with client_for(n) as client:
-            await fetch_gather(client, urls)  # warm-up: opens the pool's connections once
-            for _ in range(repeats):
-                for name, (fetcher, _ideal) in strategies.items():
-                    # process_time() is this process's CPU: the client's own work per run
-                    # (the server is another process). Concurrency hides waiting, not CPU.
-                    cpu_start = time.process_time()
-                    runs[name].append(await fetcher(client, urls))
-                    cpu[name].append(time.process_time() - cpu_start)
-    medians = {}
-    print(f"\nI/O fan-out: {n} calls to a local server answering in {latency * 1000:.0f} ms")
-    print(f"(median of {repeats})")
-    print(
-        f"  {'strategy':<16}{'time':>10}{'speedup':>10}{'ideal':>8}{'of ideal':>10}"
-        f"{'client CPU':>12}"
-    )
-    base = statistics.median(max(t.end for t in run) for run in runs["sequential"])
-    for name, (_fetcher, ideal) in strategies.items():
-        totals = [max(t.end for t in run) for run in runs[name]]
-        total = statistics.median(totals)
-        medians[name] = runs[name][totals.index(total)] if total in totals else runs[name][0]
-        speedup = base / total
-        client_cpu = statistics.median(cpu[name]) * 1000
-        print(
-            f"  {name:<16}{total:>9.3f}s{speedup:>9.1f}x{ideal:>7}x{speedup / ideal * 100:>9.0f}%"
-            f"{client_cpu:>9.0f} ms"
-        )
-    return medians
+        for client in CLIENTS:
+            async with open_client(client, n) as get:
+                await fetch_gather(get, urls)  # warm-up: opens the pool's connections once
+                runs: dict[str, list[Run]] = {name: [] for name in strategies}
+                for round_ in range(repeats):
+                    for name, (fetcher, _ideal) in strategies.items():
+                        if name == "sequential" and round_ > 0:
+                            continue  # n x latency: one run is enough, the spread is small
+                        runs[name].append(await measure(fetcher, get, urls, server.pid))
+            base = runs["sequential"][0].wall
+            for name, (_fetcher, ideal) in strategies.items():
+                run = sorted(runs[name], key=lambda r: r.wall)[len(runs[name]) // 2]  # median
+                speedup = base / run.wall
+                print(
+                    f"  {client:<9}{name:<14}{run.wall:>7.3f}s{speedup:>8.1f}x{ideal:>6g}x"
+                    f"{speedup / ideal * 100:>9.0f}%{run.client_cpu / n * 1000:>12.2f}"
+                    f"{run.client_cpu / run.wall * 100:>5.0f}%{run.server_cpu / n * 1000:>12.2f}"
+                )
+                if client == CLIENTS[0]:
+                    timelines[name] = run.timings
+    return timelines
 
 
 def tasks_vs_threads(jobs: int, wait: float, repeats: int) -> None:

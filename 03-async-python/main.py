@@ -1,37 +1,31 @@
-"""Lesson 03: async Python. Run `python main.py --help` for the demos and options."""
+"""Lesson 03: async Python - concurrency you can see.
+
+The default demo starts a local server whose every answer takes --latency-ms, fetches
+--requests URLs from it one by one and then --concurrency at a time, and draws both timelines.
+The other demos each show one pattern: basics (coroutine vs task), blocking (what freezes the
+event loop), failures (gather vs TaskGroup), pipeline (a bounded queue), lifecycle
+(cancellation, timeouts, async generators); `all` runs every one."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
+from argparse import RawDescriptionHelpFormatter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from pydantic import ValidationError
 
 from asyncio_patterns import basics, failures, lifecycle, loop_lag, pipeline
-from asyncio_patterns.cli import OneLineParser
-from asyncio_patterns.fetch import bounded, client_for, fetch_sequential, max_in_flight
-from asyncio_patterns.settings import Settings
-from asyncio_patterns.slow_server import SlowServer
-from asyncio_patterns.timeline import render
+from asyncio_patterns.clients import open_client
+from asyncio_patterns.fetch import bounded, fetch_sequential, ideal_speedup, max_in_flight
+from asyncio_patterns.settings import Settings, limits
+from tools.cli import OneLineParser, int_between
+from tools.slow_server import SlowServer
+from tools.timeline import render
 
 DEMOS = ("fetch", "basics", "blocking", "failures", "pipeline", "lifecycle", "all")
-
-
-def int_between(low: int, high: int) -> type[int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-
-    return parse  # type: ignore[return-value]
 
 
 async def demo_fetch(settings: Settings) -> None:
@@ -40,18 +34,21 @@ async def demo_fetch(settings: Settings) -> None:
         print(f"Local slow server at {server.url}: every answer takes {settings.latency_ms} ms.")
         print(f"Fetching {n} URLs one by one, then {limit} at a time.\n", flush=True)
         urls = [f"{server.url}/item/{i}" for i in range(n)]
-        async with client_for(max(n, limit)) as client:
-            await client.get(f"{server.url}/warm-up?delay_ms=0")  # first connect is not the point
-            sequential = await fetch_sequential(client, urls)
-            concurrent = await bounded(limit)(client, urls)
+        async with open_client("aiohttp", max(n, limit)) as get:
+            await get(f"{server.url}/warm-up?delay_ms=0")  # first connect is not the point
+            sequential = await fetch_sequential(get, urls)
+            concurrent = await bounded(limit)(get, urls)
     span = max(t.end for t in sequential)
     for title, timings in (("sequential", sequential), (f"bounded, {limit} at once", concurrent)):
         total = max(t.end for t in timings)
         print(f"{title}: {total * 1000:.0f} ms, at most {max_in_flight(timings)} in flight")
         print("\n".join(render(timings, span=span)), end="\n\n")
     speedup = span / max(t.end for t in concurrent)
-    together = min(n, limit)
-    print(f"speedup {speedup:.1f}x (ideal {together}x: {together} requests wait together)")
+    rounds = -(-n // limit)  # ceil(n / limit): the last round may be only partly full
+    print(
+        f"speedup {speedup:.1f}x (ideal {ideal_speedup(n, limit):g}x: "
+        f"{n} requests in {rounds} rounds of at most {limit})"
+    )
 
 
 async def demo_blocking() -> None:
@@ -136,13 +133,26 @@ def main(argv: list[str] | None = None) -> int:
         name = f"ASYNC_{str(first['loc'][0]).upper()}"
         print(f"main.py: error: {name}: {first['msg']}", file=sys.stderr)
         return 2
-    parser = OneLineParser(prog="main.py", description=__doc__)
-    parser.add_argument("demo", nargs="?", default="fetch", choices=DEMOS, help="default: fetch")
-    parser.add_argument("-n", "--requests", type=int_between(1, 1000), default=defaults.requests)
-    parser.add_argument("--latency-ms", type=int_between(0, 10_000), default=defaults.latency_ms)
-    parser.add_argument(
-        "-c", "--concurrency", type=int_between(1, 1000), default=defaults.concurrency
+    parser = OneLineParser(
+        prog="main.py", description=__doc__, formatter_class=RawDescriptionHelpFormatter
     )
+    parser.add_argument(
+        "demo", nargs="?", default="fetch", choices=DEMOS, help="which demo to run (default: fetch)"
+    )
+    fields = Settings.model_fields
+    for flags, name, env in (
+        (("-n", "--requests"), "requests", "ASYNC_REQUESTS"),
+        (("--latency-ms",), "latency_ms", "ASYNC_LATENCY_MS"),
+        (("-c", "--concurrency"), "concurrency", "ASYNC_CONCURRENCY"),
+    ):
+        low, high = limits(name)
+        parser.add_argument(
+            *flags,
+            type=int_between(low, high),
+            default=getattr(defaults, name),
+            metavar="N",
+            help=f"{fields[name].description}, {low}-{high} (default: %(default)s, or {env})",
+        )
     args = parser.parse_args(argv)
     settings = Settings(
         requests=args.requests, latency_ms=args.latency_ms, concurrency=args.concurrency

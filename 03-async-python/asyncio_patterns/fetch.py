@@ -1,17 +1,20 @@
 """Three ways to fetch N URLs: one after another, all at once, and at most `limit` at once.
 
 Each strategy returns the same thing, one `Timing` per URL in input order, so a test can compare
-results and the timeline can draw them. Only the shape of the waiting differs.
+results and the timeline can draw them. Only the shape of the waiting differs. The strategies
+take a `Get` - any coroutine function that fetches a URL and returns its status - so the same
+code runs on aiohttp, httpx or a fake (`clients.open_client` makes one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import httpx
+Get = Callable[[str], Awaitable[int]]  # fetch one URL, return the HTTP status
 
 
 @dataclass(frozen=True)
@@ -26,26 +29,26 @@ class Timing:
         return self.end - self.start
 
 
-Fetcher = Callable[[httpx.AsyncClient, Sequence[str]], Awaitable[list[Timing]]]
+Fetcher = Callable[[Get, Sequence[str]], Awaitable[list[Timing]]]
 
 
-async def _timed_get(client: httpx.AsyncClient, index: int, url: str, t0: float) -> Timing:
+async def _timed_get(get: Get, index: int, url: str, t0: float) -> Timing:
     start = time.perf_counter() - t0
-    response = await client.get(url)
-    # A non-2xx answer is a result, not a crash; raise_for_status() would turn it into one.
-    return Timing(index, start, time.perf_counter() - t0, response.status_code)
+    # A non-2xx answer is a result, not a crash: it is returned in Timing.status.
+    status = await get(url)
+    return Timing(index, start, time.perf_counter() - t0, status)
 
 
-async def fetch_sequential(client: httpx.AsyncClient, urls: Sequence[str]) -> list[Timing]:
+async def fetch_sequential(get: Get, urls: Sequence[str]) -> list[Timing]:
     """`await` in a loop: correct, simple, and every wait adds up."""
     t0 = time.perf_counter()
-    return [await _timed_get(client, i, url, t0) for i, url in enumerate(urls)]
+    return [await _timed_get(get, i, url, t0) for i, url in enumerate(urls)]
 
 
-async def fetch_gather(client: httpx.AsyncClient, urls: Sequence[str]) -> list[Timing]:
+async def fetch_gather(get: Get, urls: Sequence[str]) -> list[Timing]:
     """All requests in flight at once. gather() keeps the input order in its result."""
     t0 = time.perf_counter()
-    return list(await asyncio.gather(*(_timed_get(client, i, u, t0) for i, u in enumerate(urls))))
+    return list(await asyncio.gather(*(_timed_get(get, i, u, t0) for i, u in enumerate(urls))))
 
 
 def bounded(limit: int) -> Fetcher:
@@ -57,13 +60,13 @@ def bounded(limit: int) -> Fetcher:
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
 
-    async def fetch_bounded(client: httpx.AsyncClient, urls: Sequence[str]) -> list[Timing]:
+    async def fetch_bounded(get: Get, urls: Sequence[str]) -> list[Timing]:
         semaphore = asyncio.Semaphore(limit)
         t0 = time.perf_counter()
 
         async def one(index: int, url: str) -> Timing:
             async with semaphore:
-                return await _timed_get(client, index, url, t0)
+                return await _timed_get(get, index, url, t0)
 
         # TaskGroup (3.11+): if one request raises, the others are cancelled, nothing leaks.
         async with asyncio.TaskGroup() as group:
@@ -71,6 +74,16 @@ def bounded(limit: int) -> Fetcher:
         return [task.result() for task in tasks]
 
     return fetch_bounded
+
+
+def ideal_speedup(n: int, limit: int) -> float:
+    """The best `limit` at once can do for n equal requests: they go in ceil(n / limit) rounds.
+
+    10 requests 3 at a time take 4 rounds (3 + 3 + 3 + 1), so 10 / 4 = 2.5x, not 3x.
+    """
+    if n < 1 or limit < 1:
+        raise ValueError(f"n and limit must be at least 1, got {n} and {limit}")
+    return n / math.ceil(n / limit)
 
 
 def max_in_flight(timings: Sequence[Timing]) -> int:
@@ -81,9 +94,3 @@ def max_in_flight(timings: Sequence[Timing]) -> int:
         current += step
         peak = max(peak, current)
     return peak
-
-
-def client_for(concurrency: int) -> httpx.AsyncClient:
-    """One pooled client for the whole run; the pool must allow the concurrency we ask for."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0))

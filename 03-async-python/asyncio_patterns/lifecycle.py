@@ -63,14 +63,23 @@ async def shielded_commit(journal: list[str], gate: asyncio.Event) -> None:
         journal.append("committed")
 
     # shield() protects the inner task from the caller's cancellation: the caller still gets
-    # CancelledError, but the commit task runs to the end.
+    # CancelledError, but the commit task runs to the end. Every wait on it goes through
+    # shield(): a plain `await inner` after the first cancel would let a second cancel (a
+    # shutdown after a client disconnect) reach the commit and kill it half-way.
     inner = asyncio.create_task(commit())
-    try:
-        await asyncio.shield(inner)
-    except asyncio.CancelledError:
-        journal.append("caller cancelled, commit continues")
-        await inner
-        raise
+    cancelled: asyncio.CancelledError | None = None
+    while not inner.done():
+        try:
+            await asyncio.shield(inner)
+        except asyncio.CancelledError as exc:
+            if inner.cancelled():  # the commit itself was cancelled, not us: nothing to wait for
+                raise
+            if cancelled is None:
+                journal.append("caller cancelled, commit continues")
+            cancelled = exc
+    if cancelled is not None:
+        raise cancelled  # the caller asked to stop; it learns so once the commit is safe
+    inner.result()  # a commit that failed raises here
 
 
 async def paginate(fetch_page: Callable[[int], list[int]], page_size: int) -> AsyncIterator[int]:

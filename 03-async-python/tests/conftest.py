@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from asyncio_patterns.slow_server import SlowServer
+from tools.slow_server import SlowServer
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
+from asyncio_patterns.clients import CLIENTS, open_client
 from asyncio_patterns.fetch import (
     Timing,
     bounded,
-    client_for,
     fetch_gather,
     fetch_sequential,
+    ideal_speedup,
     max_in_flight,
 )
-from asyncio_patterns.slow_server import SlowServer
+from tools.slow_server import SlowServer
 
 URLS = [f"http://testserver/item/{i}" for i in range(10)]
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """An in-process upstream that records how many requests overlap.
+class CountingUpstream:
+    """An in-process `Get` that records how many requests overlap.
 
     Each request yields to the loop a few times before answering, so every task that *can*
     run concurrently gets the chance to: the peak is decided by the strategy, not by timing.
@@ -30,16 +30,16 @@ class CountingTransport(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.in_flight = 0
         self.peak = 0
-        self.paths: list[str] = []
+        self.urls: list[str] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, url: str) -> int:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
-        self.paths.append(request.url.path)
+        self.urls.append(url)
         for _ in range(5):
             await asyncio.sleep(0)
         self.in_flight -= 1
-        return httpx.Response(200, json={"path": request.url.path})
+        return 404 if url.endswith("/7") else 200
 
 
 @pytest.mark.parametrize(
@@ -48,15 +48,16 @@ class CountingTransport(httpx.AsyncBaseTransport):
     ids=["sequential", "gather", "bounded-3"],
 )
 async def test_strategy_decides_how_many_requests_overlap(fetcher, expected_peak) -> None:
-    transport = CountingTransport()
-    async with httpx.AsyncClient(transport=transport) as client:
-        timings = await fetcher(client, URLS)
+    upstream = CountingUpstream()
 
-    assert transport.peak == expected_peak
+    timings = await fetcher(upstream, URLS)
+
+    assert upstream.peak == expected_peak
     # Whatever the overlap, every URL was fetched once and results come back in input order.
-    assert sorted(transport.paths) == sorted(f"/item/{i}" for i in range(10))
+    assert sorted(upstream.urls) == sorted(URLS)
     assert [t.index for t in timings] == list(range(10))
-    assert {t.status for t in timings} == {200}
+    # A non-2xx answer is a result in its slot, not an exception.
+    assert [t.status for t in timings] == [200] * 7 + [404] + [200] * 2
 
 
 def test_bounded_rejects_a_limit_below_one() -> None:
@@ -64,15 +65,30 @@ def test_bounded_rejects_a_limit_below_one() -> None:
         bounded(0)
 
 
-async def test_bounded_fetch_against_the_real_local_server(slow_server: SlowServer) -> None:
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_bounded_fetch_against_the_real_local_server(
+    slow_server: SlowServer, client: str
+) -> None:
     urls = [f"{slow_server.url}/item/{i}" for i in range(8)]
-    async with client_for(8) as client:
-        timings = await bounded(2)(client, urls)
-        echoed = (await client.get(urls[5])).json()
+    async with open_client(client, 8) as get:  # type: ignore[arg-type]
+        timings = await bounded(2)(get, urls)
 
     assert [t.status for t in timings] == [200] * 8
     assert max_in_flight(timings) <= 2  # the semaphore's promise, read off real timings
-    assert echoed["path"] == "/item/5"
+
+
+async def test_an_unknown_client_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown client 'curl'"):
+        async with open_client("curl", 1):  # type: ignore[arg-type]
+            pass
+
+
+@pytest.mark.parametrize(
+    ("n", "limit", "ideal"), [(10, 3, 2.5), (100, 10, 10.0), (7, 5, 3.5), (3, 10, 3.0)]
+)
+def test_the_ideal_speedup_counts_rounds_not_the_limit(n: int, limit: int, ideal: float) -> None:
+    # 10 requests 3 at a time go in 4 rounds (3 + 3 + 3 + 1): 10 / 4 = 2.5x, not 3x.
+    assert ideal_speedup(n, limit) == ideal
 
 
 def test_max_in_flight_counts_overlap_and_treats_touching_as_sequential() -> None:

@@ -85,6 +85,26 @@ async def test_shield_lets_the_commit_finish_although_the_caller_is_cancelled() 
     assert journal == ["caller cancelled, commit continues", "committed"]
 
 
+async def test_a_second_cancel_does_not_reach_the_shielded_commit() -> None:
+    # A request is cancelled (the client went away), then cancelled again (the server shuts
+    # down) while its commit is still waiting: the commit must still finish.
+    journal: list[str] = []
+    gate = asyncio.Event()
+    caller = asyncio.create_task(shielded_commit(journal, gate))
+    await asyncio.sleep(0)
+
+    caller.cancel()
+    await asyncio.sleep(0)
+    caller.cancel()
+    await asyncio.sleep(0)
+    assert not caller.done()  # still waiting for the commit, not gone with it
+    gate.set()
+
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert journal == ["caller cancelled, commit continues", "committed"]
+
+
 async def test_async_generator_fetches_pages_only_on_demand() -> None:
     pages = {0: [1, 2, 3], 1: [4, 5, 6], 2: [7]}
     fetched: list[int] = []

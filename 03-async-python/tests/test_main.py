@@ -26,6 +26,28 @@ def test_fetch_demo_prints_both_timelines_and_a_speedup(capsys: pytest.CaptureFi
     assert "speedup" in out
 
 
+def test_the_ideal_counts_the_rounds_of_the_bounded_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(["fetch", "-n", "10", "--latency-ms", "5", "-c", "3"]) == 0
+
+    assert "(ideal 2.5x: 10 requests in 4 rounds of at most 3)" in capsys.readouterr().out
+
+
+def test_help_explains_every_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "main.py", "--help"], cwd=LESSON, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0
+    for option, says in [
+        ("--requests N", "URLs the fetch demo fetches, 1-1000 (default: 20, or ASYNC_REQUESTS)"),
+        ("--latency-ms N", "milliseconds the local server waits per answer"),
+        ("--concurrency N", "requests in flight at once in the bounded run"),
+        ("{fetch,basics", "which demo to run (default: fetch)"),
+    ]:
+        assert option in result.stdout
+        assert says in " ".join(result.stdout.split())  # argparse wraps the help text
+
+
 @pytest.mark.parametrize("demo", ["basics", "failures", "pipeline", "lifecycle"])
 def test_other_demos_run(demo: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main.main([demo]) == 0

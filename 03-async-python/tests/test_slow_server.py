@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 
 import httpx
+import pytest
 
-from asyncio_patterns.slow_server import SlowServer
+from tools.slow_server import SlowServer
 
 
 async def test_one_connection_carries_several_requests(slow_server: SlowServer) -> None:
@@ -42,3 +45,25 @@ def test_stop_closes_the_port_and_idle_connections() -> None:
         # freed one in between, which is why this checks right away.
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_server_that_dies_before_it_reports_is_noticed_at_once() -> None:
+    # An address that cannot be bound: the child fails in start_server and exits. The parent
+    # sees end of file on the pipe (it closed its copy of the send end), well before the
+    # timeout - which is set long, so a parent that waited it out would say "did not start".
+    server = SlowServer(host="256.0.0.1", start_timeout=60)
+
+    with pytest.raises(RuntimeError, match=r"exited \(code 1\) before it reported its port"):
+        server.__enter__()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+def test_start_and_stop_leave_no_descriptor_open() -> None:
+    before = len(os.listdir("/proc/self/fd"))
+
+    servers = []
+    for _ in range(3):  # the objects are kept alive: a leak cannot hide behind the GC
+        with SlowServer(delay=0) as server:
+            servers.append(server)
+
+    assert len(os.listdir("/proc/self/fd")) == before

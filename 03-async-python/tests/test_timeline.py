@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asyncio_patterns.fetch import Timing
-from asyncio_patterns.timeline import render
+from tools.timeline import render
 
 
 def bar_of(line: str) -> str:

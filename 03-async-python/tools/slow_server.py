@@ -65,9 +65,12 @@ def _serve_forever(delay: float, host: str, port_out: Connection) -> None:
 class SlowServer:
     """Context manager: `with SlowServer(delay=0.2) as server: server.url`."""
 
-    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, delay: float = 0.2, host: str = "127.0.0.1", start_timeout: float = 10.0
+    ) -> None:
         self.delay = delay
         self.host = host
+        self.start_timeout = start_timeout
         self.port = 0  # an ephemeral port, chosen on start, so lessons can run side by side
         self._process: multiprocessing.Process | None = None
 
@@ -75,16 +78,38 @@ class SlowServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id, so bench.py can read its CPU time from /proc."""
+        return None if self._process is None else self._process.pid
+
     def __enter__(self) -> SlowServer:
         receive, send = multiprocessing.Pipe(duplex=False)
         self._process = multiprocessing.Process(
             target=_serve_forever, args=(self.delay, self.host, send), daemon=True
         )
-        self._process.start()
-        if not receive.poll(timeout=10):
+        try:
+            self._process.start()
+            # The child has its own copy of the send end now. Closing ours leaves the child's
+            # as the only one, so a child that dies before it reports makes poll() see end of
+            # file at once instead of waiting out the timeout; and no descriptor leaks.
+            send.close()
+            if not receive.poll(timeout=self.start_timeout):
+                raise RuntimeError(f"the slow server did not start within {self.start_timeout} s")
+            try:
+                self.port = receive.recv()
+            except EOFError:
+                self._process.join(timeout=5)
+                code = self._process.exitcode
+                raise RuntimeError(
+                    f"the slow server exited (code {code}) before it reported its port"
+                ) from None
+        except BaseException:
             self._stop()
-            raise RuntimeError("the slow server did not start within 10 s")
-        self.port = receive.recv()
+            raise
+        finally:
+            send.close()  # a no-op when already closed; here for a start() that raised
+            receive.close()
         return self
 
     def _stop(self) -> None:
@@ -96,6 +121,10 @@ class SlowServer:
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
+        # close() releases the two pipe descriptors multiprocessing keeps to watch the child;
+        # without it they stay open until the garbage collector finds the Process object.
+        self._process.close()
+        self._process = None
 
     def __exit__(
         self,
