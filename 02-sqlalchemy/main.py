@@ -20,7 +20,7 @@ from rich.console import Console
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from shop.db import ASYNC_DRIVERS, backend_of, make_async_engine, safe_url, sync_url
+from shop.db import backend_of, make_async_engine, safe_url
 from shop.narrate import Narrator
 from shop.pooling import make_pooled_engine
 from shop.settings import Settings
@@ -77,6 +77,48 @@ def describe_failure(url: str, exc: BaseException) -> str:
             " check the user and password in DATABASE_URL"
         )
     return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
+
+
+# What to type instead, per backend: DATABASE_URL is the sync form, --async derives its driver.
+SYNC_FORMS = {
+    "postgresql": "postgresql+psycopg://user:password@host:5432/dbname",
+    "sqlite": "sqlite:///path/to/shop.db",
+}
+
+
+def url_problem(url: str, *, use_async: bool) -> str | None:
+    """None when the tour can run on `url`, else one line saying which URL form to use."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in SYNC_FORMS:
+        return f"DATABASE_URL must be sqlite or postgresql, got {backend!r}"
+    database = parsed.database or ""
+    if backend == "sqlite" and (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or parsed.query.get("mode") == "memory"
+    ):
+        # Each pooled connection would open a fresh, empty in-memory database of its own.
+        return (
+            "DATABASE_URL is an in-memory SQLite database, which every pooled connection sees"
+            f" empty: use a file, {SYNC_FORMS['sqlite']}"
+        )
+    if use_async:
+        return None  # the async tour picks aiosqlite / asyncpg itself (shop.db.async_url)
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        return (
+            f"DATABASE_URL names a driver that is not installed ({parsed.drivername}):"
+            f" use {SYNC_FORMS[backend]}"
+        )
+    if dialect.is_async:
+        return (
+            f"DATABASE_URL names the async driver {parsed.drivername}, but the sync tour"
+            f" needs {SYNC_FORMS[backend]} (--async derives its driver from that form)"
+        )
+    return None
 
 
 def probe_sql(url: str) -> str:
@@ -139,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
-        backend = backend_of(settings.database_url)
+        problem = url_problem(settings.database_url, use_async=args.use_async)
     except ValidationError as exc:
         # pydantic's first line is only "1 validation error for Settings": name the variable.
         first = exc.errors()[0]
@@ -149,20 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as exc:
         print(f"error: invalid settings: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
-    if backend not in ASYNC_DRIVERS:
-        print(f"error: DATABASE_URL must be sqlite or postgresql, got {backend!r}", file=sys.stderr)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
-    if not args.use_async:  # the async tour picks its own driver (shop.db.async_url)
-        try:
-            sync_url(settings.database_url).get_dialect().import_dbapi()
-        except (ImportError, NoSuchModuleError):
-            driver = make_url(settings.database_url).drivername
-            print(
-                f"error: DATABASE_URL names a driver that is not installed ({driver}):"
-                " use postgresql+psycopg:// or sqlite://",
-                file=sys.stderr,
-            )
-            return 2
 
     console = Console(highlight=False, soft_wrap=True)
     narrator = Narrator(console, show_sql=not args.no_sql)

@@ -1,6 +1,7 @@
 """The repository again, on AsyncSession (asyncpg on PostgreSQL, aiosqlite on SQLite).
 
-The queries are the very same select() objects; only the calls gain `await`. What changes is
+The queries are the very same select() objects, built by shop/repository.py's
+`*_query` functions; only the calls gain `await`. What changes is
 loading: a lazy load would have to do I/O inside a plain attribute access, which cannot be
 awaited, so under asyncio SQLAlchemy raises MissingGreenlet instead. Load eagerly in the query
 (selectinload) or ask explicitly with `await obj.awaitable_attrs.relation`.
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import raiseload, selectinload
 
+from shop import repository
 from shop.errors import EmailTaken
-from shop.models import Base, Customer, Order, OrderLine, Product
+from shop.models import Base, Customer, Order, Product
 
 
 def is_missing_greenlet(exc: BaseException) -> bool:
@@ -45,7 +45,8 @@ async def create_schema(engine: AsyncEngine, *, drop_first: bool = False) -> Non
 
 
 class AsyncShopRepository:
-    """Same methods as SqlAlchemyShopRepository, awaited. Never commits."""
+    """Same methods as SqlAlchemyShopRepository, awaited, on the same statement builders
+    (shop.repository.*_query): one definition per query. Never commits."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -61,22 +62,11 @@ class AsyncShopRepository:
         self.session.add(order)
 
     async def customer_by_email(self, email: str) -> Customer | None:
-        stmt = select(Customer).where(Customer.email == email)
-        return (await self.session.scalars(stmt)).one_or_none()
+        return (await self.session.scalars(repository.customer_by_email_query(email))).one_or_none()
 
     async def products_by_sku(self, skus: Collection[str]) -> dict[str, Product]:
-        stmt = select(Product).where(Product.sku.in_(list(skus))).with_for_update()
+        stmt = repository.products_by_sku_query(skus)
         return {p.sku: p for p in await self.session.scalars(stmt)}
 
     async def orders_of(self, email: str) -> list[Order]:
-        stmt = (
-            select(Order)
-            .join(Order.customer)
-            .where(Customer.email == email)
-            .options(
-                selectinload(Order.lines).joinedload(OrderLine.product),
-                raiseload("*"),
-            )
-            .order_by(Order.id)
-        )
-        return list(await self.session.scalars(stmt))
+        return list(await self.session.scalars(repository.orders_of_query(email)))

@@ -22,15 +22,6 @@ def backend_of(url: str | URL) -> str:
     return make_url(url).get_backend_name()
 
 
-def sync_url(url: str | URL) -> URL:
-    """A bare postgresql:// URL would pick psycopg2, which this lesson does not install:
-    name psycopg (version 3) explicitly."""
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")
-    return parsed
-
-
 def async_url(url: str | URL) -> URL:
     """Derive the asyncio URL from the sync one, so one DATABASE_URL serves both."""
     parsed = make_url(url)
@@ -72,8 +63,12 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """create_engine plus the per-backend setup this lesson relies on."""
-    parsed = sync_url(url)
+    """create_engine plus the per-backend setup this lesson relies on.
+
+    A bare postgresql:// URL picks psycopg (version 3) on SQLAlchemy 2.1, the driver
+    this lesson installs, so the URL is used as given.
+    """
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(parsed)
     engine = create_engine(parsed, **kwargs)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from shop import repository
 from shop.async_repository import (
     AsyncShopRepository,
     is_missing_greenlet,
     make_async_session_factory,
 )
-from shop.db import async_url, count_statements, make_async_engine, make_engine
+from shop.db import async_url, count_statements, make_async_engine
 from shop.errors import EmailTaken, OutOfStock
 from shop.models import Customer, Product
 from shop.repository import SqlAlchemyShopRepository
@@ -35,11 +39,6 @@ from shop.services import place_order
 )
 def test_async_url_is_derived_from_the_sync_one(sync: str, expected: str) -> None:
     assert async_url(sync).render_as_string(hide_password=False) == expected
-
-
-def test_bare_postgresql_url_uses_psycopg_3() -> None:
-    engine = make_engine("postgresql://u:p@localhost/db")  # no connection is made here
-    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
 
 
 def test_async_url_refuses_backends_without_an_async_driver() -> None:
@@ -124,3 +123,43 @@ async def test_lazy_load_raises_and_awaitable_attrs_is_the_way_out(
         await session.rollback()
         ada = (await session.scalars(select(Customer).filter_by(email="ada@example.test"))).one()
         assert await ada.awaitable_attrs.orders == []
+
+
+async def test_both_repositories_run_the_same_statement_builders(
+    engine: Engine,
+    async_engine: AsyncEngine,
+    factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One definition per query: the async repository executes the sync one's select()s."""
+    built: list[str] = []
+    for name in ("customer_by_email_query", "products_by_sku_query", "orders_of_query"):
+        builder = getattr(repository, name)
+
+        def spy(*args: object, _name: str = name, _builder: Any = builder) -> Any:
+            built.append(_name)
+            return _builder(*args)
+
+        monkeypatch.setattr(repository, name, spy)
+
+    with count_statements(engine) as log, Session(engine) as session:
+        repo = SqlAlchemyShopRepository(session)
+        repo.customer_by_email("ada@example.test")
+        repo.products_by_sku(["MUG"])
+        repo.orders_of("ada@example.test")
+    sync_sql, sync_built = list(log.statements), list(built)
+    built.clear()
+    async with factory() as async_session:
+        arepo = AsyncShopRepository(async_session)
+        with count_statements(async_engine.sync_engine) as log:
+            await arepo.customer_by_email("ada@example.test")
+            await arepo.products_by_sku(["MUG"])
+            await arepo.orders_of("ada@example.test")
+    assert built == sync_built
+    assert sync_built == ["customer_by_email_query", "products_by_sku_query", "orders_of_query"]
+    # The same SQL, up to each driver's placeholder style (psycopg %(x)s, asyncpg $1, sqlite ?).
+    assert _placeholders_as_q(log.statements) == _placeholders_as_q(sync_sql)
+
+
+def _placeholders_as_q(statements: list[str]) -> list[str]:
+    return [re.sub(r"%\([^)]+\)s|\$\d+|\?", "?", s) for s in statements]

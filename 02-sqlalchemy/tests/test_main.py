@@ -114,17 +114,40 @@ def test_bad_setting_is_one_line_and_exit_2(
     assert result.stderr.startswith("error: invalid settings: POOL_SIZE: Input should be")
 
 
-def test_unsupported_database_is_refused(run_main: Callable[..., Outcome]) -> None:
-    result = run_main(database_url="mysql://root@localhost/shop")
+@pytest.mark.parametrize(
+    ("url", "mode", "says"),
+    [
+        ("mysql://root@localhost/shop", (), "must be sqlite or postgresql, got 'mysql'"),
+        # The sync tour on an async driver: DATABASE_URL is the sync form, --async derives.
+        (
+            "postgresql+asyncpg://postgres@localhost/lessons",
+            (),
+            "the sync tour needs postgresql+psycopg://",
+        ),
+        ("sqlite+aiosqlite:///var/shop.db", (), "the sync tour needs sqlite:///"),
+        # An in-memory database is empty again on every pooled connection.
+        ("sqlite:///:memory:", (), "in-memory SQLite database"),
+        ("sqlite:///:memory:", ("--async",), "in-memory SQLite database"),
+        ("sqlite://", (), "in-memory SQLite database"),
+    ],
+)
+def test_a_url_the_tour_cannot_use_is_one_line_saying_which_form_to_use(
+    run_main: Callable[..., Outcome], url: str, mode: tuple[str, ...], says: str
+) -> None:
+    result = run_main(*mode, "--no-sql", database_url=url)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: DATABASE_URL must be sqlite or postgresql, got 'mysql'"
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert result.stderr.startswith("error: DATABASE_URL ") and says in result.stderr
+    assert result.stdout == ""  # refused before the tour starts
 
 
-def test_unparseable_database_url_is_refused(run_main: Callable[..., Outcome]) -> None:
-    result = run_main(database_url="localhost:5432")
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("error: invalid settings: DATABASE_URL: Could not parse")
+def test_async_tour_accepts_an_async_driver_url(
+    run_main: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    result = run_main("--async", "--no-sql", database_url=url)
+    assert result.returncode == 0, result.stderr
+    assert "tour finished" in result.stdout
 
 
 def test_missing_driver_is_refused(run_main: Callable[..., Outcome]) -> None:
