@@ -1,0 +1,1 @@
+"""Lesson 14: caching, pub/sub, streams and AMQP routing - what each broker promises."""

@@ -1,0 +1,132 @@
+"""Fixtures shared by the tests: service probes, unique names, and clean-up.
+
+A service probe skips its tests with a hint when the service is missing, unless
+LESSONS_REQUIRE_SERVICES names it (or says `all`): then the test fails, so CI can never go
+green by skipping. Every key, stream, exchange and queue a test makes carries a random suffix
+and is deleted afterwards; nothing is flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import aio_pika
+import pytest
+import redis
+import redis.asyncio as aredis
+
+from messaging.productdb import ProductDB
+from messaging.settings import Settings, mask_url
+
+
+def _unavailable(service: str, hint: str) -> None:
+    wanted = {s.strip() for s in os.environ.get("LESSONS_REQUIRE_SERVICES", "").split(",")}
+    if service in wanted or "all" in wanted:
+        pytest.fail(f"{hint} (required by LESSONS_REQUIRE_SERVICES)")
+    pytest.skip(hint)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        _unavailable("redis", f"Redis not reachable at {url} - run: docker compose up -d redis")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    url = os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/"
+    import asyncio
+
+    async def probe() -> None:
+        connection = await aio_pika.connect(url, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception:  # any failure to connect: refused, auth, timeout
+        _unavailable(
+            "rabbitmq",
+            f"RabbitMQ not reachable at {mask_url(url)} - run: docker compose up -d rabbitmq",
+        )
+    return url
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A prefix no other test (or test run) uses."""
+    return f"test14-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+async def r(redis_url: str, namespace: str) -> AsyncIterator[aredis.Redis]:
+    """An asyncio Redis client; every key under the test's namespace is deleted afterwards."""
+    client = aredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    keys = [key async for key in client.scan_iter(match=f"{namespace}*", count=500)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(redis_url: str, namespace: str) -> MakeSettings:
+    """The documented defaults (no .env), the test's services and namespace, then overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            name: field.default for name, field in Settings.model_fields.items()
+        }
+        values.update(
+            _env_file=None,
+            redis_url=redis_url,
+            rabbitmq_url=os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/",
+            database_url="sqlite://",
+            namespace=namespace,
+        )
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def db() -> Iterator[ProductDB]:
+    """An in-memory product table with 10 products and no delay (tests count calls instead)."""
+    database = ProductDB(":memory:", delay=0.0)
+    database.seed(10)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+async def amqp(rabbitmq_url: str, namespace: str) -> AsyncIterator[aio_pika.abc.AbstractConnection]:
+    """A RabbitMQ connection; every queue and exchange named after the namespace is deleted."""
+    connection = await aio_pika.connect(rabbitmq_url)
+    yield connection
+    await delete_namespace(connection, namespace)
+    await connection.close()
+
+
+async def delete_namespace(connection: aio_pika.abc.AbstractConnection, namespace: str) -> None:
+    from messaging.amqp.topology import created
+
+    channel = await connection.channel()
+    for kind, name in created(namespace):
+        if kind == "queue":
+            await channel.queue_delete(name)
+        else:
+            await channel.exchange_delete(name)
+    await channel.close()

@@ -1,0 +1,53 @@
+"""Redis pub/sub: fan-out to whoever listens now, pattern subscriptions, order per channel,
+and the loss: a message published while nobody listens is gone, where a stream keeps it."""
+
+from __future__ import annotations
+
+import pytest
+
+from messaging.pubsub import publish, receive, subscription
+from messaging.streams import EventStream
+
+pytestmark = pytest.mark.redis
+
+
+async def test_every_current_subscriber_gets_a_copy_in_order(r, namespace) -> None:
+    channel = f"{namespace}.orders.created"
+    async with (
+        subscription(r, channels=(channel,)) as one,
+        subscription(r, channels=(channel,)) as two,
+    ):
+        receivers = [await publish(r, channel, f"order {n}") for n in range(3)]
+
+        expected = [(channel, f"order {n}") for n in range(3)]
+        assert await receive(one, 3, within=5) == expected
+        assert await receive(two, 3, within=5) == expected
+    assert receivers == [2, 2, 2]  # PUBLISH says how many heard it
+
+
+async def test_a_pattern_subscription_hears_every_matching_channel(r, namespace) -> None:
+    async with subscription(r, patterns=(f"{namespace}.orders.*",)) as listener:
+        await publish(r, f"{namespace}.orders.created", "a")
+        await publish(r, f"{namespace}.orders.paid", "b")
+        await publish(r, f"{namespace}.payments.failed", "c")  # does not match
+
+        got = await receive(listener, 3, within=0.3)  # wait long enough for a stray third
+    assert got == [(f"{namespace}.orders.created", "a"), (f"{namespace}.orders.paid", "b")]
+
+
+async def test_pubsub_drops_what_nobody_heard_while_a_stream_keeps_it(r, namespace) -> None:
+    # Given an event published on both while the consumer is away
+    channel = f"{namespace}.orders"
+    stream = EventStream(r, f"{namespace}:orders", "billing", maxlen=1_000)
+    await stream.ensure_group()
+    heard_by = await publish(r, channel, "order 1")
+    entry_id = await stream.add({"order": "1"})
+
+    # When the consumer comes back and listens on both
+    async with subscription(r, channels=(channel,)) as listener:
+        from_pubsub = await receive(listener, 1, within=0.2)
+    from_stream = await stream.read("billing-1", count=10)
+
+    # Then pub/sub never delivers it (nobody heard it), the stream does
+    assert heard_by == 0 and from_pubsub == []
+    assert from_stream == [(entry_id, {"order": "1"})]
