@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import secrets
@@ -20,15 +19,15 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from shop import measure
 from shop.db import make_engine, safe_url
 from shop.settings import LESSON_DIR
+from tools import measure
+from tools.cli import OneLineParser
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres:postgres@localhost:5432/postgres"
 
@@ -50,13 +49,6 @@ QUICK = {
     "products": 2_000,
     "page_size": 10,
 }
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its whole usage on a bad argument; the lesson's CLIs print one line."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message}\n")
 
 
 def machine_header() -> str:

@@ -13,30 +13,23 @@ import logging
 import re
 import sys
 import warnings
-from typing import NoReturn
 
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from demo.narrate import Narrator
+from demo.tour import run_tour
+from demo.tour_async import run_async_tour
 from shop.db import backend_of, make_async_engine, safe_url
-from shop.narrate import Narrator
 from shop.pooling import make_pooled_engine
 from shop.settings import Settings
-from shop.tour import run_tour
-from shop.tour_async import run_async_tour
+from tools.cli import OneLineParser
 
 
 class ServiceUnavailable(Exception):
     """The database could not be reached; the message is the one line the user sees."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its whole usage on a bad argument; the lesson's CLIs print one line."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message}\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

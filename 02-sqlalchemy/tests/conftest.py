@@ -13,9 +13,9 @@ from sqlalchemy import Engine, make_url, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.seed import seed_catalog
 from shop.db import make_engine, make_session_factory, safe_url
 from shop.models import Base, Customer, Product
-from shop.seed import seed_catalog
 
 DEFAULT_POSTGRES = "postgresql://postgres:postgres@localhost:5432/postgres"
 

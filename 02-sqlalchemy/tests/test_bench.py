@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import make_url
 
 import bench
-from shop import measure
+from tools import measure
 
 
 def test_every_section_takes_the_announced_number_of_samples(

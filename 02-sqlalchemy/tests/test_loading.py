@@ -7,10 +7,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.seed import seed_customers_with_orders
 from shop.db import count_statements
 from shop.loading import Strategy, order_counts
 from shop.repository import SqlAlchemyShopRepository
-from shop.seed import seed_customers_with_orders
 from shop.services import place_order
 
 CUSTOMERS, ORDERS_EACH = 30, 4

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
-from shop import measure
 from shop.pooling import make_pooled_engine, make_unpooled_engine, watch_pool
+from tools import measure
 
 
 @pytest.fixture

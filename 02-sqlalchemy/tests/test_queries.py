@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.seed import seed_products
 from shop import queries
 from shop.models import Order, Product
 from shop.repository import SqlAlchemyShopRepository
-from shop.seed import seed_products
 from shop.services import place_order, register_customer
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, delete, insert
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from demo.seed import seed_customers_with_orders, seed_products
 from shop import queries
 from shop.db import count_statements, make_session_factory
 from shop.loading import Strategy, order_counts
 from shop.models import Base, Customer
 from shop.pooling import make_pooled_engine, make_unpooled_engine
-from shop.seed import seed_customers_with_orders, seed_products
 
 
 @dataclass

@@ -7,6 +7,8 @@ from sqlalchemy.exc import MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
+from demo.narrate import Narrator
+from demo.seed import seed_catalog
 from shop.async_repository import (
     AsyncShopRepository,
     create_schema,
@@ -15,9 +17,7 @@ from shop.async_repository import (
 )
 from shop.errors import EmailTaken
 from shop.models import Customer, Order
-from shop.narrate import Narrator
 from shop.repository import SqlAlchemyShopRepository
-from shop.seed import seed_catalog
 from shop.services import place_order, register_customer
 
 

@@ -7,16 +7,16 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.schema import CreateTable
 
+from demo.narrate import Narrator
+from demo.seed import seed_catalog, seed_customers_with_orders
 from shop import queries
 from shop.db import make_session_factory
 from shop.errors import EmailTaken, ShopError
 from shop.importer import import_products
 from shop.loading import STRATEGIES, order_counts
 from shop.models import Base, Customer, OrderLine, Product
-from shop.narrate import Narrator
 from shop.pooling import make_pooled_engine, watch_pool
 from shop.repository import SqlAlchemyShopRepository
-from shop.seed import seed_catalog, seed_customers_with_orders
 from shop.services import place_order, register_customer
 
 
