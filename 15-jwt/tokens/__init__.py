@@ -1,0 +1,1 @@
+"""JSON Web Tokens from the bytes up: anatomy, keys, issuing, verifying, refresh and revocation."""
