@@ -17,7 +17,9 @@ import aio_pika
 import pytest
 import redis
 import redis.asyncio as aredis
+from aio_pika.abc import AbstractConnection
 
+from messaging.amqp.topology import OrderTopology
 from messaging.productdb import ProductDB
 from messaging.settings import Settings, mask_url
 
@@ -111,22 +113,48 @@ def db() -> Iterator[ProductDB]:
     database.close()
 
 
+class Doomed(list[tuple[str, str]]):
+    """("queue" | "exchange", name) pairs a test created; all are deleted at teardown."""
+
+    def queue(self, name: str) -> str:
+        self.append(("queue", name))
+        return name
+
+    def exchange(self, name: str) -> str:
+        self.append(("exchange", name))
+        return name
+
+
 @pytest.fixture
-async def amqp(rabbitmq_url: str, namespace: str) -> AsyncIterator[aio_pika.abc.AbstractConnection]:
-    """A RabbitMQ connection; every queue and exchange named after the namespace is deleted."""
+async def amqp(rabbitmq_url: str, doomed: Doomed) -> AsyncIterator[AbstractConnection]:
+    """A RabbitMQ connection; what the test declared through `doomed` is deleted afterwards
+    (`doomed` is set up first, so it is torn down last, after this connection closed)."""
     connection = await aio_pika.connect(rabbitmq_url)
     yield connection
-    await delete_namespace(connection, namespace)
     await connection.close()
 
 
-async def delete_namespace(connection: aio_pika.abc.AbstractConnection, namespace: str) -> None:
-    from messaging.amqp.topology import created
-
+@pytest.fixture
+async def doomed(rabbitmq_url: str) -> AsyncIterator[Doomed]:
+    names = Doomed()
+    yield names
+    # A connection of its own: the test may have closed (or broken) the one it used.
+    connection = await aio_pika.connect(rabbitmq_url)
     channel = await connection.channel()
-    for kind, name in created(namespace):
+    for kind, name in names:
         if kind == "queue":
             await channel.queue_delete(name)
         else:
             await channel.exchange_delete(name)
+    await connection.close()
+
+
+@pytest.fixture
+async def topology(amqp: AbstractConnection, doomed: Doomed, namespace: str) -> OrderTopology:
+    """The order topology under the test's namespace: short retry delay, 2 deliveries max."""
+    topo = OrderTopology(namespace, retry_delay_ms=20, delivery_limit=2)
+    doomed.extend(topo.names())
+    channel = await amqp.channel()
+    await topo.declare(channel)
     await channel.close()
+    return topo

@@ -1,0 +1,1 @@
+"""RabbitMQ with aio-pika: routing, quorum queues, confirms, acks, retries and parking."""
