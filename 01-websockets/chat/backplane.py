@@ -30,6 +30,14 @@ class Backplane(Protocol):
     async def publish(self, kind: Kind, target: str, frame: str) -> None:
         """Send a serialised frame to every instance (this one included)."""
 
+    async def publish_message(self, room: str, frame: str) -> None:
+        """Keep a message frame in the room's bounded history and publish it to the room, as
+        one step: a message is in the history if and only if it has been published."""
+
+    async def caught_up(self) -> None:
+        """Return once every frame published before this call has been handed to `deliver`
+        on this instance (a join waits for it, so its snapshot and live frames meet)."""
+
     # Presence: a member is "user|connection-id", so two tabs of one user are two members.
     async def add_member(self, room: str, member: str) -> list[str]:
         """Add a member to a room; return the room's members afterwards."""
@@ -42,9 +50,6 @@ class Backplane(Protocol):
 
     async def is_online(self, user: str) -> bool:
         """Whether `user` has at least one open connection on any instance."""
-
-    async def append_history(self, room: str, frame: str) -> None:
-        """Keep a message frame in the room's bounded history (one more than it returns)."""
 
     async def history(self, room: str) -> tuple[list[str], bool]:
         """The room's most recent message frames, oldest first, and whether older ones exist."""

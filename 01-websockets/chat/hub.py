@@ -3,6 +3,7 @@ published to a room is pushed to the connections subscribed to it on this instan
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 
@@ -31,6 +32,8 @@ class Hub:
         self.max_rooms = max_rooms
         # Local subscriptions only: which sockets *this* instance must write to.
         self.rooms: defaultdict[str, set[Connection]] = defaultdict(set)
+        # Connections between "join" and their snapshot: the room's live frames wait here.
+        self.joining: defaultdict[str, dict[Connection, list[str]]] = defaultdict(dict)
         self.users: defaultdict[str, set[Connection]] = defaultdict(set)
         self.connections: set[Connection] = set()
         self.slow_disconnects = 0
@@ -120,15 +123,28 @@ class Hub:
             conn.send_error("too_many_rooms", f"leave a room first (limit {self.max_rooms})")
             return
         conn.rooms.add(room)
-        self.rooms[room].add(conn)
+        # The snapshot must meet the live stream exactly: history first, then every later
+        # message once. So hold the room's live frames from *before* the snapshot is read,
+        # read it, wait until every frame published before the read has reached this
+        # instance (with Redis they may still be on their way), then send the snapshot and
+        # release the held frames, skipping those the snapshot already holds.
+        held: list[str] = []
+        self.joining[room][conn] = held
         me = member(conn.user, conn.id)
         members = await self.backplane.add_member(room, me)
         users = users_of(members)
-        # The snapshot goes to the newcomer only, before the presence delta everyone gets.
         frames, truncated = await self.backplane.history(room)
+        await self.backplane.caught_up()
         past = [Message.model_validate_json(f) for f in frames]
+        # From here until it is in self.rooms nothing awaits: no frame can slip in between.
         snapshot = History(room=room, users=users, messages=past, truncated=truncated)
         conn.send(snapshot.model_dump_json())
+        in_snapshot = {m.id for m in past}
+        for frame in held:
+            if _message_id(frame) not in in_snapshot:
+                conn.send(frame)
+        self._stop_holding(room, conn)
+        self.rooms[room].add(conn)
         if not _other_tabs(members, conn.user, me):  # a second tab is not news to the room
             presence = Presence(room=room, count=len(users), joined=conn.user)
             await self.backplane.publish("room", room, presence.model_dump_json())
@@ -136,6 +152,7 @@ class Hub:
     async def _leave(self, conn: Connection, room: str, reason: str) -> None:
         conn.rooms.discard(room)
         _discard(self.rooms, room, conn)
+        self._stop_holding(room, conn)  # a join cut short (cancelled, broker error)
         me = member(conn.user, conn.id)
         members = await self.backplane.remove_member(room, me)
         if not _other_tabs(members, conn.user, me):  # still here in another tab: no change
@@ -143,14 +160,20 @@ class Hub:
             presence = Presence(room=room, count=count, left=conn.user, reason=reason)
             await self.backplane.publish("room", room, presence.model_dump_json())
 
+    def _stop_holding(self, room: str, conn: Connection) -> None:
+        waiting = self.joining.get(room)
+        if waiting is not None:
+            waiting.pop(conn, None)
+            if not waiting:
+                del self.joining[room]
+
     async def say(self, conn: Connection, room: str, text: str) -> None:
         if room not in conn.rooms:
             conn.send_error("not_in_room", f"join {room!r} before writing to it")
             return
         # Serialised exactly once, here; every recipient on every instance gets this string.
         frame = Message(room=room, user=conn.user, text=text).model_dump_json()
-        await self.backplane.append_history(room, frame)
-        await self.backplane.publish("room", room, frame)
+        await self.backplane.publish_message(room, frame)
 
     async def whisper(self, conn: Connection, to: str, text: str) -> None:
         if not await self.backplane.is_online(to):
@@ -171,6 +194,9 @@ class Hub:
         # appends and a client that stopped reading cannot stall it.
         for conn in targets or ():
             conn.send(frame)
+        if kind == "room" and target in self.joining:
+            for held in self.joining[target].values():
+                held.append(frame)
 
 
 def _discard(index: defaultdict[str, set[Connection]], key: str, conn: Connection) -> None:
@@ -183,3 +209,9 @@ def _discard(index: defaultdict[str, set[Connection]], key: str, conn: Connectio
 
 def _other_tabs(members: list[str], user: str, me: str) -> bool:
     return any(m != me and m.split("|", 1)[0] == user for m in members)
+
+
+def _message_id(frame: str) -> str | None:
+    """The id of a serialised message frame; presence frames have none."""
+    value = json.loads(frame).get("id")
+    return value if isinstance(value, str) else None

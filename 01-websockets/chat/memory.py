@@ -36,6 +36,13 @@ class MemoryBackplane:
             raise RuntimeError("backplane is not started")
         self._deliver(kind, target, frame)
 
+    async def publish_message(self, room: str, frame: str) -> None:
+        self._history[room].append(frame)
+        await self.publish("room", room, frame)
+
+    async def caught_up(self) -> None:
+        pass  # publish() delivers before it returns: nothing is ever in flight
+
     async def add_member(self, room: str, member: str) -> list[str]:
         self._rooms[room].add(member)
         return list(self._rooms[room])
@@ -57,9 +64,6 @@ class MemoryBackplane:
 
     async def is_online(self, user: str) -> bool:
         return bool(self._online.get(user))
-
-    async def append_history(self, room: str, frame: str) -> None:
-        self._history[room].append(frame)
 
     async def history(self, room: str) -> tuple[list[str], bool]:
         return cut_history(list(self._history.get(room, ())), self.history_size)

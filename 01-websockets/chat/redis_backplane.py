@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -15,6 +16,9 @@ from .backplane import Deliver, Kind, cut_history, decode, encode
 
 log = logging.getLogger(__name__)
 
+# How long a join waits for its own marker to come back through Redis.
+CATCH_UP_TIMEOUT = 5.0
+
 
 class RedisBackplane:
     name = "redis"
@@ -23,6 +27,11 @@ class RedisBackplane:
         self.ns = namespace
         self.history_size = history_size
         self.channel = f"{namespace}:events"
+        # This instance's own channel, on the same subscriber connection as the shared one:
+        # Redis delivers to one subscriber in publish order, so a marker sent here comes back
+        # after every frame published before it (see caught_up).
+        self.inbox = f"{namespace}:instance:{uuid.uuid4().hex}"
+        self._markers: dict[str, asyncio.Future[None]] = {}
         # A client name makes our connections easy to find in CLIENT LIST (ops and tests).
         self._client = redis.Redis.from_url(
             url, decode_responses=True, client_name=f"{namespace}-backplane"
@@ -55,11 +64,14 @@ class RedisBackplane:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.channel)
+                await pubsub.subscribe(self.channel, self.inbox)
                 self._subscribed.set()
                 backoff = 0.1
                 async for message in pubsub.listen():
-                    self._dispatch(deliver, message["data"])
+                    if message["channel"] == self.inbox:
+                        self._marker_back(message["data"])
+                    else:
+                        self._dispatch(deliver, message["data"])
             except Exception as exc:
                 # Any failure, not only a lost connection (a protocol error, a bug in a
                 # handler...): a listener that stopped would leave this instance deaf while it
@@ -95,6 +107,37 @@ class RedisBackplane:
     async def publish(self, kind: Kind, target: str, frame: str) -> None:
         await self._client.publish(self.channel, encode(kind, target, frame))
 
+    async def publish_message(self, room: str, frame: str) -> None:
+        key = f"{self.ns}:history:{room}"
+        # MULTI/EXEC: the append and the PUBLISH happen at one point in Redis's timeline, so a
+        # history read sees a message exactly when its frame is already on its way (one round
+        # trip, too, instead of two).
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, frame)
+            # One more than the snapshot returns: its presence says the snapshot is truncated.
+            pipe.ltrim(key, -(self.history_size + 1), -1)
+            pipe.publish(self.channel, encode("room", room, frame))
+            await pipe.execute()
+
+    async def caught_up(self) -> None:
+        # Frames reach this instance over the subscriber connection, which may lag behind
+        # the command connection that just read the history. A marker published now, after
+        # the read, comes back after every frame published before it.
+        marker = uuid.uuid4().hex
+        arrived = asyncio.get_running_loop().create_future()
+        self._markers[marker] = arrived
+        try:
+            if not await self._client.publish(self.inbox, marker):
+                raise RedisConnectionError("not subscribed; frames do not reach this instance")
+            await asyncio.wait_for(arrived, CATCH_UP_TIMEOUT)
+        finally:
+            del self._markers[marker]
+
+    def _marker_back(self, marker: str) -> None:
+        arrived = self._markers.get(marker)
+        if arrived is not None and not arrived.done():
+            arrived.set_result(None)
+
     def _room_key(self, room: str) -> str:
         return f"{self.ns}:room:{room}"
 
@@ -122,14 +165,6 @@ class RedisBackplane:
 
     async def is_online(self, user: str) -> bool:
         return bool(await self._client.scard(f"{self.ns}:online:{user}"))
-
-    async def append_history(self, room: str, frame: str) -> None:
-        key = f"{self.ns}:history:{room}"
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, frame)
-            # One more than the snapshot returns: its presence says the snapshot is truncated.
-            pipe.ltrim(key, -(self.history_size + 1), -1)
-            await pipe.execute()
 
     async def history(self, room: str) -> tuple[list[str], bool]:
         # decode_responses=True: redis-py hands back str, never bytes.

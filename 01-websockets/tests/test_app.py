@@ -223,7 +223,7 @@ def test_a_broker_failure_closes_1011_and_the_hub_still_forgets_the_socket(
     async def broker_down(*args: object) -> None:
         raise RedisConnectionError("Redis went away")  # what the hub sees when Redis is down
 
-    for name in ("append_history", "remove_member", "set_online"):
+    for name in ("publish_message", "remove_member", "set_online"):
         monkeypatch.setattr(MemoryBackplane, name, broker_down)
     ann.send_json({"type": "message", "room": "lobby", "text": "into the void"})
     with pytest.raises(WebSocketDisconnect) as exc:

@@ -121,10 +121,10 @@ async def test_memory_backplane_presence_history_and_delivery() -> None:
     assert await backplane.remove_member("lobby", "ann|1") == ["bob|2"]
     assert await backplane.remove_member("lobby", "bob|2") == []
 
-    await backplane.append_history("lobby", "m0")
-    await backplane.append_history("lobby", "m1")
+    await backplane.publish_message("lobby", "m0")
+    await backplane.publish_message("lobby", "m1")
     assert await backplane.history("lobby") == (["m0", "m1"], False)  # everything, no gap
-    await backplane.append_history("lobby", "m2")
+    await backplane.publish_message("lobby", "m2")
     # Bounded: the oldest is gone, and the snapshot says older messages exist.
     assert await backplane.history("lobby") == (["m1", "m2"], True)
 
@@ -134,7 +134,9 @@ async def test_memory_backplane_presence_history_and_delivery() -> None:
     assert not await backplane.is_online("ann")
 
     await backplane.publish("user", "bob", "{}")
-    assert delivered == [("user", "bob", "{}")]
+    # Every kept message was published too; a plain publish is not kept.
+    rooms = [("room", "lobby", m) for m in ("m0", "m1", "m2")]
+    assert delivered == [*rooms, ("user", "bob", "{}")]
 
 
 async def test_the_heartbeat_does_not_count_a_stall_of_the_server_as_client_silence() -> None:

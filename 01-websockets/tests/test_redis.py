@@ -134,13 +134,13 @@ async def test_redis_history_is_bounded_and_says_when_it_is_truncated(
     backplane = RedisBackplane(redis_url, namespace, history_size=2)
     try:
         for frame in ("m0", "m1"):
-            await backplane.append_history("lobby", frame)
+            await backplane.publish_message("lobby", frame)
         assert await backplane.history("lobby") == (["m0", "m1"], False)
-        await backplane.append_history("lobby", "m2")
+        await backplane.publish_message("lobby", "m2")
         assert await backplane.history("lobby") == (["m1", "m2"], True)
         # Redis holds one frame more than the snapshot, never the whole conversation.
         assert await backplane._client.llen(f"{namespace}:history:lobby") == 3
-        await backplane.append_history("lobby", "m3")
+        await backplane.publish_message("lobby", "m3")
         assert await backplane._client.llen(f"{namespace}:history:lobby") == 3
     finally:
         await backplane.close()
@@ -196,3 +196,50 @@ def test_health_is_503_when_the_listener_has_stopped(
         response = client.get("/health")
     assert (response.status_code, response.json()["status"]) == (503, "degraded")
     assert "Redis listener stopped" in caplog.text and "listener bug" in caplog.text
+
+
+async def test_a_join_under_traffic_gets_history_first_then_every_later_message_once(
+    serve: Serve, make_settings: MakeSettings, redis_url: str, namespace: str
+) -> None:
+    """Given ann talking non-stop on instance A, when newcomers join the room on instance B,
+    then each one gets its snapshot before any live frame, and snapshot plus live frames are
+    every message ann sent, in order, each exactly once: no hole, no duplicate."""
+    # History long enough to hold the whole test, so every snapshot starts at message 0.
+    settings = make_settings(redis_url=redis_url, namespace=namespace, history_size=100_000)
+    async with serve(settings) as url_a, serve(settings) as url_b:
+        ann = await ann_in_the_lobby(url_a)
+        sent = 0
+        talking = True
+
+        async def talk() -> None:
+            # One message at a time, each as soon as the previous one came back through Redis:
+            # a steady stream of live frames for the joins below to race.
+            nonlocal sent
+            while talking:
+                text = str(sent)
+                await ann.send(type="message", room="lobby", text=text)
+                await ann.expect(lambda f, text=text: isinstance(f, Message) and f.text == text)
+                sent += 1
+
+        talker = asyncio.create_task(talk())
+        newcomers = []
+        try:
+            for i in range(15):
+                newcomer = await ChatClient.connect(url_b, f"new{i}")
+                await newcomer.send(type="join", room="lobby")
+                await newcomer.expect(lambda f: isinstance(f, History))
+                newcomers.append(newcomer)
+        finally:
+            talking = False
+            await talker
+        # Said after every join had its snapshot: each newcomer must get it live.
+        await ann.send(type="message", room="lobby", text="end")
+        for newcomer in newcomers:
+            await newcomer.expect(lambda f: isinstance(f, Message) and f.text == "end")
+            frames = [f for f in newcomer.received if isinstance(f, (History, Message))]
+            assert isinstance(frames[0], History), f"{newcomer.user} got a live frame first"
+            snapshot = [m.text for m in frames[0].messages]
+            live = [f.text for f in frames[1:] if isinstance(f, Message)]
+            assert snapshot + live == [*map(str, range(sent)), "end"], newcomer.user
+        for client in (ann, *newcomers):
+            await client.close()
