@@ -20,6 +20,7 @@ from pydantic_settings import SettingsError
 from demo.stack import Stack, start_gateway, start_upstreams
 from demo.tour import TourError, run_tour
 from gateway.settings import DEFAULT_KEYS, ApiClient, GatewaySettings
+from services.common import ServiceSettings
 from tools.cli import OneLineParser
 
 
@@ -37,17 +38,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def load_settings() -> GatewaySettings | None:
-    """GATEWAY_* and REDIS_URL from the environment and .env; a bad one is one line, not a
-    traceback. It names the variable but not the value: an API key or a password may be in it."""
+    """GATEWAY_*, REDIS_URL and SERVICE_* from the environment and .env; a bad one is one line,
+    not a traceback. It names the variable but not the value: a key or a password may be in it."""
     try:
+        ServiceSettings()  # read again by each service it starts: checked once, here
         return GatewaySettings()
     except SettingsError as exc:  # a JSON setting that is not JSON
         problem = str(exc)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]).upper()
-        variable = field if field == "REDIS_URL" else f"GATEWAY_{field}"
-        problem = f"{variable}: {first['msg']}"
+        prefix = "SERVICE_" if exc.title == ServiceSettings.__name__ else "GATEWAY_"
+        variable = field if field == "REDIS_URL" else prefix + field
+        problem = f"{variable}: {first['msg'].removeprefix('Value error, ')}"
     print(f"main.py: error: bad setting {problem} (see .env.example)", file=sys.stderr)
     return None
 

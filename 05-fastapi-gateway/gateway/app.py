@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -21,7 +20,7 @@ from gateway.errors import install_error_handlers
 from gateway.middleware import EdgeMiddleware
 from gateway.ratelimit import RedisRateLimiter, make_limiter
 from gateway.settings import GatewaySettings
-from gateway.upstream import Upstream
+from gateway.upstream import Upstream, new_session
 
 log = logging.getLogger("gateway")
 
@@ -38,14 +37,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One client for the app's life: its pool keeps connections to upstreams open, so a
-        # request does not pay a TCP handshake. Timeouts are set per request from the route.
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-        async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+        # request does not pay a TCP handshake. Deadlines are set per request from the route.
+        async with new_session() as session:
             upstreams = {
                 r.name: Upstream(
                     r,
-                    Balancer(r.name, r.instances, settings.eject_after_failures),
-                    client,
+                    Balancer(
+                        r.name, r.instances, settings.eject_after_failures, settings.eject_after_5xx
+                    ),
+                    session,
                     settings.retry_backoff_s,
                 )
                 for r in settings.routes
@@ -55,9 +55,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 # INFO, not WARNING: a catalog-only gateway (the bench's) is a valid choice.
                 log.info("/composite/orders answers 503: no route named %s", ", ".join(absent))
             limiter = make_limiter(settings.redis_url, settings.rate_limit_prefix)
-            app.state.gateway = Gateway(settings, client, upstreams, limiter)
+            app.state.gateway = Gateway(settings, upstreams, limiter)
             balancers = [u.balancer for u in upstreams.values()]
-            prober = asyncio.create_task(health_loop(balancers, client, settings.health_interval_s))
+            interval = settings.health_interval_s
+            prober = asyncio.create_task(health_loop(balancers, session, interval))
             try:
                 yield
             finally:

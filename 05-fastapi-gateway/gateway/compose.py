@@ -12,10 +12,10 @@ naming what is missing, rather than failing somewhere inside.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
-import httpx
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ValidationError
 
@@ -57,9 +57,9 @@ class ProductPage(BaseModel):
     items: list[dict[str, Any]]
 
 
-def _json(response: httpx.Response, name: str) -> Any:
+def _json(body: bytes, name: str) -> Any:
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError:  # a 200 that is not JSON: the upstream broke its contract
         raise UpstreamError(502, "bad_gateway", f"{name} answered with no JSON") from None
 
@@ -76,12 +76,10 @@ def _check(shape: type[Shape], value: Any, name: str) -> Shape:
 
 
 async def _fetch(upstream: Upstream, target: str, headers: list[tuple[str, str]]) -> Any:
-    response = await upstream.send("GET", target, headers)
-    if response.status_code != 200:
-        raise UpstreamError(
-            502, "upstream_error", f"{upstream.route.name} said {response.status_code}"
-        )
-    return _json(response, upstream.route.name)
+    status, body = await upstream.fetch(target, headers)
+    if status != 200:
+        raise UpstreamError(502, "upstream_error", f"{upstream.route.name} said {status}")
+    return _json(body, upstream.route.name)
 
 
 async def _user(upstream: Upstream, user_id: int, headers: list[tuple[str, str]]) -> Any:
@@ -141,12 +139,12 @@ async def order_view(
     ]
     # An orders outage (503, 504) or protocol break (502) raises UpstreamError with the
     # status that says why; any other non-200 but 404 is the service failing: 502.
-    order_response = await ups["orders"].send("GET", f"/orders/{order_id}", headers)
-    if order_response.status_code == 404:
+    status, body = await ups["orders"].fetch(f"/orders/{order_id}", headers)
+    if status == 404:
         raise GatewayError(404, "not_found", f"order {order_id} not found")
-    if order_response.status_code != 200:
-        raise GatewayError(502, "upstream_error", f"orders said {order_response.status_code}")
-    order = _json(order_response, "orders")
+    if status != 200:
+        raise GatewayError(502, "upstream_error", f"orders said {status}")
+    order = _json(body, "orders")
     refs = _check(OrderRefs, order, "orders")
 
     ids = ",".join(str(i) for i in sorted({line.product_id for line in refs.lines}))

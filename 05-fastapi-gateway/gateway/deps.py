@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Header, Request
 
 from gateway.errors import GatewayError
@@ -28,7 +27,6 @@ class Gateway:
     """Everything that lives as long as the app: built in the lifespan, kept on ``app.state``."""
 
     settings: GatewaySettings
-    client: httpx.AsyncClient
     upstreams: dict[str, Upstream]
     limiter: MemoryRateLimiter | RedisRateLimiter
 

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import main
+
 LESSON = Path(__file__).resolve().parents[1]
 
 
@@ -53,19 +57,36 @@ def test_bad_argument_is_one_line_on_stderr_and_exit_2() -> None:
         assert result.stdout == ""
 
 
-def test_bad_setting_is_one_line_naming_the_variable_and_exit_2() -> None:
-    for env, message in (
-        ({"GATEWAY_BURST": "lots"}, "GATEWAY_BURST: Input should be a valid integer"),
-        ({"GATEWAY_ROUTES": "[{"}, 'error parsing value for field "routes"'),
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("GATEWAY_BURST", "lots", "GATEWAY_BURST: Input should be a valid integer"),
+        ("GATEWAY_ROUTES", "[{", 'error parsing value for field "routes"'),
+        ("GATEWAY_ROUTES", "[]", "GATEWAY_ROUTES: List should have at least 1 item"),
         # The value is a secret here (an API key): the message must not repeat it.
-        ({"GATEWAY_API_KEYS": '{"s3cret-key": {"name": "has spaces"}}'}, "GATEWAY_API_KEYS: "),
-    ):
-        result = run_main("demo", env=env)
-        assert result.returncode == 2, result.stderr
-        assert len(result.stderr.splitlines()) == 1, result.stderr
-        assert result.stderr.startswith("main.py: error: bad setting ")
-        assert message in result.stderr
-        assert "s3cret-key" not in result.stderr
+        ("GATEWAY_API_KEYS", '{"s3cret-key": {"name": "has spaces"}}', "GATEWAY_API_KEYS: "),
+        ("SERVICE_SEED", "maybe", "SERVICE_SEED: Input should be a valid boolean"),
+        # Configuration errors, not "Redis not reachable": no server could fix them.
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: must start with redis://"),
+        ("REDIS_URL", "redis://:s3cret-key@localhost:notaport/0", "REDIS_URL: the port must"),
+        ("REDIS_URL", "redis://localhost:70000/0", "REDIS_URL: the port must be a number"),
+    ],
+)
+def test_bad_setting_is_one_line_naming_the_variable_and_exit_2(
+    variable: str,
+    value: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In process: the settings are refused before anything starts, so no server runs.
+    monkeypatch.setenv(variable, value)
+    assert main.main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("main.py: error: bad setting ")
+    assert message in err
+    assert "s3cret-key" not in err
 
 
 def test_missing_redis_is_one_line_and_exit_1() -> None:

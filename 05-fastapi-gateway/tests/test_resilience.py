@@ -12,7 +12,7 @@ import pytest
 from demo.serving import ServerThread
 from gateway.settings import Route
 from tests.conftest import wait_for
-from tests.upstreams import CUT_SHORT, Behaviour, BrokenUpstream, probe_app
+from tests.upstreams import CUT_SHORT, DRIP_HEAD, Behaviour, BrokenUpstream, probe_app
 
 KEY = {"X-API-Key": "demo-key"}
 
@@ -126,6 +126,20 @@ def test_slow_upstream_is_504_within_the_route_budget(
     }
 
 
+def test_dripping_upstream_is_504_at_the_deadline(
+    start_gateway: Callable[..., ServerThread],
+) -> None:
+    # Every read gets a byte within 0.8 s, so a per-read timeout of 2 s never fires and the
+    # whole answer would arrive after 4.8 s. The route's 2 s are for the whole call.
+    with BrokenUpstream(DRIP_HEAD, drip=b"abcdef", every_s=0.8) as drip:
+        route = Route(name="drip", prefix="/echo", instances=[drip.url], timeout_s=2.0)
+        gw = start_gateway(routes=[route])
+        r = httpx.get(f"{gw.url}/echo/x", headers=KEY, timeout=20)
+    assert r.status_code == 504
+    assert r.json()["error"]["code"] == "upstream_timeout"
+    assert r.json()["error"]["message"] == "drip: answer not finished in 2.0 s"
+
+
 def test_answer_cut_short_is_502_with_json(start_gateway: Callable[..., ServerThread]) -> None:
     # The headers arrive, the body breaks off. The gateway buffers small answers, so nothing
     # has reached the client yet and it can still say what happened instead of a bare 500.
@@ -134,7 +148,7 @@ def test_answer_cut_short_is_502_with_json(start_gateway: Callable[..., ServerTh
         r = httpx.get(f"{gw.url}/echo/x", headers=KEY)
     assert r.status_code == 502
     assert r.json()["error"]["code"] == "bad_gateway"
-    assert "RemoteProtocolError" in r.json()["error"]["message"]
+    assert "payload is not completed" in r.json()["error"]["message"]
 
 
 def test_stopped_server_holds_its_port_and_refuses_connections(
@@ -194,12 +208,25 @@ def test_instance_answering_503_is_ejected_then_returns(
     sick = Behaviour(name="a", fail_first=1000, unhealthy=True)
     with pair_behind_a_gateway(serve, start_gateway, sick) as (a, b, client):
         answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(6)}
-        assert answered_by == {"b"}
-        assert sick.calls == 1  # one 503, then out of the rotation
+        assert answered_by == {"b"}  # each 503 retried on "b"
+        assert sick.calls == 5  # eject_after_5xx (5) in a row, then out of the rotation
         assert healthy(client) == [b.url]
 
         sick.fail_first, sick.unhealthy = 0, False
         wait_for(lambda: healthy(client) == [a.url, b.url], what="instance a restored")
+
+
+def test_one_500_does_not_eject_a_healthy_instance(
+    serve: Callable[..., ServerThread], start_gateway: Callable[..., ServerThread]
+) -> None:
+    # One request hits a bug in "a": that is the application's answer about that request,
+    # not a sign that "a" is down. It passes through, and "a" stays in the rotation.
+    once = Behaviour(name="a", fail_first=1, fail_status=500)
+    with pair_behind_a_gateway(serve, start_gateway, once) as (a, b, client):
+        assert client.get("/echo/x").status_code == 500
+        assert healthy(client) == [a.url, b.url]
+        answered_by = {client.get("/echo/x").headers["x-instance"] for _ in range(4)}
+        assert answered_by == {"a", "b"}
 
 
 def test_last_instance_is_not_ejected_by_one_slow_request(

@@ -19,7 +19,8 @@ class Behaviour:
     """Shared by the test (main thread) and the server thread: plain counters and flags."""
 
     name: str = "probe"
-    fail_first: int = 0  # answer 503 to this many echo requests first
+    fail_first: int = 0  # answer fail_status to this many echo requests first
+    fail_status: int = 503
     unhealthy: bool = False  # /health answers 503 while set
     calls: int = 0
     release: threading.Event = field(default_factory=threading.Event)
@@ -36,7 +37,9 @@ def probe_app(behaviour: Behaviour) -> FastAPI:
     async def echo(request: Request) -> Response:
         behaviour.calls += 1
         if behaviour.calls <= behaviour.fail_first:
-            return Response(status_code=503, headers={"X-Instance": behaviour.name})
+            return Response(
+                status_code=behaviour.fail_status, headers={"X-Instance": behaviour.name}
+            )
         try:
             body = await request.body()
         except ClientDisconnect:
@@ -86,12 +89,17 @@ def json_answer(value: object) -> bytes:
     return head.encode() + b"\r\n\r\n" + body
 
 
+# Promises 6 bytes and sends them one at a time (``drip``): each read is quick, the whole is not.
+DRIP_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\n"
+
+
 class BrokenUpstream:
     """A raw TCP server that answers every request with fixed bytes and hangs up: answers no
-    HTTP framework would send, which is the point. Use it as a context manager."""
+    HTTP framework would send, which is the point. With ``drip`` it then sends those bytes one
+    every ``every_s`` seconds. Use it as a context manager."""
 
-    def __init__(self, answer: bytes) -> None:
-        self.answer = answer
+    def __init__(self, answer: bytes, drip: bytes = b"", every_s: float = 0.8) -> None:
+        self.answer, self.drip, self.every_s = answer, drip, every_s
         self._listener = socket.create_server(("127.0.0.1", 0))
         # accept() wakes up this often to notice the stop flag: closing a socket from another
         # thread does not reliably interrupt a blocked accept().
@@ -111,6 +119,10 @@ class BrokenUpstream:
                 try:
                     conn.recv(65536)  # the request; its content does not matter
                     conn.sendall(self.answer)
+                    for byte in self.drip:
+                        if self._stop.wait(self.every_s):  # not a sleep: teardown ends it
+                            break
+                        conn.sendall(bytes([byte]))
                 except OSError:
                     pass  # the gateway gave up first: nothing to answer
 
