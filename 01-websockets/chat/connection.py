@@ -66,6 +66,14 @@ class Connection:
             return False
         return True
 
+    def pay(self, what: str) -> bool:
+        """Spend one token of the rate limit on an inbound frame. When none is left the frame
+        is refused and the client is told which one: nothing is dropped silently."""
+        if self.bucket.take():
+            return True
+        self.send_error("rate_limited", f"too many frames; {what} was not processed")
+        return False
+
     def ping(self) -> None:
         if self.send(Ping().model_dump_json()):
             self.pong_due = True

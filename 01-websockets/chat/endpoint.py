@@ -100,7 +100,9 @@ async def read_loop(conn: Connection, hub: Hub, max_bytes: int) -> None:
         conn.last_seen = time.monotonic()  # any frame proves the client is alive
         text = event.get("text")
         if text is None:
-            conn.send_error("bad_frame", "binary frames are not part of this protocol")
+            # Refused, but paid for like any frame: a binary flood must not be free.
+            if conn.pay("a binary frame"):
+                conn.send_error("bad_frame", "binary frames are not part of this protocol")
             continue
         # The server (uvicorn ws_max_size) already refuses huge frames before buffering them;
         # this check keeps the rule the same under any ASGI server and in tests.

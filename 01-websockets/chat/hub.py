@@ -93,10 +93,8 @@ class Hub:
             conn.pong_due = False
             return
         # Every other frame, unsolicited pongs included, pays: a pong flood is limited too.
-        if not conn.bucket.take():
-            # Refused, and the client is told which frame: nothing is dropped silently.
-            what = "a malformed frame" if isinstance(frame, Error) else f"your {frame.type!r}"
-            conn.send_error("rate_limited", f"too many frames; {what} was not processed")
+        what = "a malformed frame" if isinstance(frame, Error) else f"your {frame.type!r}"
+        if not conn.pay(what):
             return
         match frame:
             case Join(room=room):

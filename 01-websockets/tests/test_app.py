@@ -124,13 +124,11 @@ def test_bad_frames_get_an_error_and_the_connection_stays_open(open_ws: Connect)
     assert ws.receive_json()["code"] == "bad_json"
     ws.send_json({"type": "teleport"})
     assert ws.receive_json()["code"] == "unknown_type"
-    ws.send_bytes(b"\x00\x01")
-    assert ws.receive_json()["code"] == "bad_frame"
     ws.send_json({"type": "message", "room": "lobby", "text": "not joined"})
     assert ws.receive_json()["code"] == "not_in_room"
     ws.send_json({"type": "direct", "to": "nobody", "text": "hello?"})
     assert ws.receive_json()["code"] == "user_offline"
-    # Still alive: a valid frame works after all of the above.
+    # Still alive: a valid frame works after all of the above (binary frames: see below).
     assert join(ws, "lobby")["users"] == ["ann"]
 
 
@@ -259,3 +257,13 @@ def test_a_broker_failure_at_connect_closes_1013_and_leaves_nothing_behind(
     monkeypatch.undo()  # the broker is back: the same user connects and is served
     ann = open_ws("ann")
     assert join(ann, "lobby")["users"] == ["ann"]
+
+
+def test_binary_frames_pay_the_rate_limit_like_text_frames(open_ws: Connect) -> None:
+    ws = open_ws("ann")
+    for _ in range(8):  # the burst is 5
+        ws.send_bytes(b"\x00\x01")
+    codes = [ws.receive_json()["code"] for _ in range(8)]
+    assert codes == ["bad_frame"] * 5 + ["rate_limited"] * 3
+    ws.send_json({"type": "join", "room": "lobby"})  # the binary flood spent the budget
+    assert ws.receive_json()["code"] == "rate_limited"
