@@ -8,7 +8,6 @@ Every section prints a Markdown table of medians and ratios measured in this one
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -19,23 +18,25 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from parallel import amdahl
-from parallel.corpus import write_corpus
 from parallel.counter import KINDS, count
-from parallel.executors import make_executor
+from parallel.executors import make_executor, start_workers
 from parallel.iojobs import run_io
 from parallel.ipc import round_trips
 from parallel.kernel import count_primes, split
-from parallel.measure import cores_obtained, interleaved, ratio, table
-from parallel.plot import speedup_plot
-from parallel.runtime import START_METHODS, cpu_count, idle_share, machine_header, mp_context
+from parallel.runtime import START_METHODS, cpu_count, mp_context
 from parallel.settings import Settings
 from parallel.shm import shared_array, whole_sum_pickled, whole_sum_shared
 from parallel.wordcount import count_file
+from tools import amdahl
+from tools.cli import OneLineParser
+from tools.corpus import write_corpus
+from tools.machine import idle_share, machine_header
+from tools.measure import CoreTime, core_time, interleaved, ratio, table, task_cpu
+from tools.plot import speedup_plot
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -56,13 +57,6 @@ FULL = Sizes(3, 600_000, 32, 20_000, 100, 100_000, 100, 0.01)
 QUICK = Sizes(1, 120_000, 4, 4_000, 8, 20_000, 40, 0.005)
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def on_pool(executor: Executor, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
     return list(executor.map(fn, tasks))
 
@@ -78,9 +72,14 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
                 ex = stack.enter_context(make_executor(strategy, n))
                 runs[f"{strategy} {n}"] = partial(on_pool, ex, count_primes, tasks)
         measured = interleaved(runs, s.repeat)
+        serial_cpu = time.process_time()
+        for t in tasks:
+            count_primes(t)
+        serial_cpu = time.process_time() - serial_cpu
         with make_executor("processes", cores) as ex:
-            on_pool(ex, count_primes, tasks)  # warm-up: worker start-up is not "CPU obtained"
-            obtained = cores_obtained(ex, count_primes, tasks)
+            pids = sorted({pid for pid, _ in start_workers(ex.map, cores)})
+            where = core_time(partial(on_pool, ex, count_primes, tasks), pids, s.repeat)
+            kernel_cpu = task_cpu(ex, count_primes, tasks)
     serial = measured["serial"]
     times = {
         "serial": {1: serial},
@@ -98,8 +97,7 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
     heads = ["workers", "threads s", "processes s", "threads speedup", "processes speedup"]
     print(table([*heads, "ideal", "Amdahl fit"], rows))
     print(amdahl_note(p, cores))
-    print(f"CPU actually obtained by {cores} busy workers: {obtained:.2f} of {cores} cores "
-          "(worker CPU seconds / wall seconds; the rest went to other processes)")  # fmt: skip
+    print(cores_note(where, serial, serial_cpu, kernel_cpu, cores, s.repeat))
     return times
 
 
@@ -120,20 +118,68 @@ def amdahl_note(p: float, cores: int) -> str:
     )
 
 
+def cores_note(
+    where: CoreTime | None,
+    serial: float,
+    serial_cpu: float,
+    kernel_cpu: float,
+    cores: int,
+    runs: int,
+) -> str:
+    """Where the cores' time went while `cores` warm workers ran the kernel, and what that
+    predicts: speedup = cores x (share the workers got) / (their CPU per task vs serial)."""
+    if where is None:
+        return "where the cores went: needs Linux /proc"
+    rows = [
+        ["the workers", where.workers, f"{where.workers / where.total:.0%}"],
+        ["bench process (tasks out, results in)", where.bench, f"{where.bench / where.total:.0%}"],
+        ["other programs on this machine", where.others, f"{where.others / where.total:.0%}"],
+        ["idle", where.idle, f"{where.idle / where.total:.0%}"],
+    ]
+    share = where.workers / where.total
+    cost = kernel_cpu / serial_cpu
+    return (
+        f"\nWhere the {cores} cores went while {cores} warm workers ran it (from /proc):\n"
+        + table(["who", "core-seconds", "share"], rows)
+        + f"\nthe kernel's CPU in a worker vs in the bench process: {cost:.2f}x; "
+        f"{cores} x {share:.0%} / {cost:.2f} = {cores * share / cost:.2f}x expected, "
+        f"{serial / (where.wall / runs):.2f}x measured in these {runs} runs"
+    )
+
+
 def map_reduce(s: Sizes, cores: int, var_dir: Path) -> None:
+    """The word count (map step) serially, on threads, and on pools of 1 and `cores` processes.
+
+    The 1-worker pool does the serial work in a worker process: compared with it, serial and
+    parallel run in the same kind of process, so the ratio is what the second core bought.
+    """
     shards = write_corpus(var_dir, s.corpus_mb)
-    with make_executor("threads", cores) as th, make_executor("processes", cores) as pr:
+    with (
+        make_executor("threads", cores) as th,
+        make_executor("processes", 1) as one,
+        make_executor("processes", cores) as pr,
+    ):
         runs: dict[str, Callable[[], object]] = {
             "serial": lambda: [count_file(p) for p in shards],
             "threads": partial(on_pool, th, count_file, shards),
+            "processes (1)": partial(on_pool, one, count_file, shards),
             "processes": partial(on_pool, pr, count_file, shards),
         }
         t = interleaved(runs, s.repeat)
-    rows = [
-        [name, 1 if name == "serial" else cores, t[name], ratio(t["serial"], t[name])] for name in t
-    ]
+        started = time.process_time()
+        runs["serial"]()
+        cpu = {"serial": time.process_time() - started}
+        cpu["processes (1)"] = task_cpu(one, count_file, shards)
+        cpu["processes"] = task_cpu(pr, count_file, shards)
+    rows = []
+    for name in t:
+        per_shard = f"{cpu[name] / len(shards) * 1000:.0f}" if name in cpu else "-"
+        workers = {"serial": 1, "processes (1)": 1}.get(name, cores)
+        rows.append([name.split(" ")[0], workers, t[name], ratio(t["serial"], t[name]),
+                     ratio(t["processes (1)"], t[name]), per_shard])  # fmt: skip
     print(f"\n### Map-reduce word count ({s.corpus_mb:g} MB, {len(shards)} shards)")
-    print(table(["strategy", "workers", "median s", "speedup"], rows))
+    heads = ["strategy", "workers", "median s", "vs serial", "vs 1 process", "CPU ms/shard"]
+    print(table(heads, rows))
 
 
 def pool_cost(s: Sizes, cores: int) -> None:

@@ -9,7 +9,10 @@ one slow task while later ones are already done.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -70,12 +73,21 @@ def run_map(
             if on_result:
                 on_result()
         return out
+    with make_executor(strategy, workers, context or mp_context()) as executor:
+        return map_on(executor, fn, tasks, on_result)
+
+
+def map_on(
+    executor: Executor,
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    on_result: Callable[[], None] | None = None,
+) -> list[R]:
+    """`run_map` on a pool the caller already started (and will shut down)."""
     results: list[R | None] = [None] * len(tasks)
-    ctx = context or mp_context()
-    executor = make_executor(strategy, workers, ctx)
     try:
         # A process pool starts its workers during the first submits: keep Ctrl-C off them.
-        with sigint_blocked() if strategy == "processes" else nullcontext():
+        with sigint_blocked() if isinstance(executor, ProcessPoolExecutor) else nullcontext():
             index: dict[Future[R], int] = {executor.submit(fn, t): i for i, t in enumerate(tasks)}
         for future in as_completed(index):
             results[index[future]] = future.result()  # re-raises the task's exception
@@ -86,8 +98,32 @@ def run_map(
         # none outlives this call, even on KeyboardInterrupt.
         executor.shutdown(wait=True, cancel_futures=True)
         raise
-    executor.shutdown(wait=True)
     return results  # type: ignore[return-value]  # every slot was filled above
+
+
+def _hello(pause: float) -> tuple[int, int]:
+    time.sleep(pause)  # hold this worker a moment, so the next hello goes to another one
+    return os.getpid(), threading.get_ident()
+
+
+def start_workers(
+    map_: Callable[[Callable[[float], tuple[int, int]], list[float]], Iterable[tuple[int, int]]],
+    workers: int,
+    timeout: float = 60.0,
+) -> set[tuple[int, int]]:
+    """Start every worker of a pool now: `map_` (an executor's or a Pool's `map`) runs a tiny
+    task until each of the `workers` has answered one. Returns who answered: (pid, thread id).
+
+    A pool starts its processes lazily or in the background; timing the first job on it times
+    the start-up too. A service starts its pool once, at start-up, and warms it like this.
+    """
+    seen: set[tuple[int, int]] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers and time.monotonic() < deadline:
+        with sigint_blocked():  # the workers start during these submits
+            answers = map_(_hello, [0.005] * workers)
+        seen.update(answers)
+    return seen
 
 
 def first_match(
@@ -95,16 +131,23 @@ def first_match(
 ) -> tuple[R | None, int]:
     """Run tasks until one result is accepted; cancel the rest. Returns (result, cancelled).
 
+    A task that raises ends the search the same way: the tasks not yet started are cancelled,
+    then the exception reaches the caller.
+
     ``Future.cancel`` only succeeds for tasks that have not started: a running task cannot be
     stopped from outside (threads cannot be killed; processes could be, but only by terminating
     the whole worker). The count of cancelled tasks shows how much work was saved.
     """
     pending = {executor.submit(fn, t) for t in tasks}
     found: R | None = None
-    while pending and found is None:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            if found is None and accept(future.result()):
-                found = future.result()
-    cancelled = sum(f.cancel() for f in pending)
+    try:
+        while pending and found is None:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                # result() re-raises a task's exception: the finally below still runs, so a
+                # failed search does not leave the rest of the tasks queued behind it.
+                if found is None and accept(future.result()):
+                    found = future.result()
+    finally:
+        cancelled = sum(f.cancel() for f in pending)
     return found, cancelled

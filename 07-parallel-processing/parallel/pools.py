@@ -25,7 +25,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _pool(workers: int, context: BaseContext | None) -> Pool:
+def start_pool(workers: int, context: BaseContext | None = None) -> Pool:
+    """A `Pool` of `workers` processes that ignore Ctrl-C (the parent decides how to stop)."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     with sigint_blocked():  # Pool starts every worker here, in its constructor
@@ -52,7 +53,7 @@ def pool_map(
     Ctrl-C - calls ``terminate()``, which stops and joins every worker: none outlives the call.
     """
     _check(chunksize)
-    with _pool(workers, context) as pool:
+    with start_pool(workers, context) as pool:
         return pool.map(fn, tasks, chunksize)
 
 
@@ -76,11 +77,22 @@ def pool_imap_unordered(
     module-level function wrapped in ``partial``: both pickle, a lambda would not) and is put
     back in its slot - the caller still gets task order.
     """
+    with start_pool(workers, context) as pool:
+        return imap_unordered_on(pool, fn, tasks, chunksize, on_result)
+
+
+def imap_unordered_on(
+    pool: Pool,
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    chunksize: int = 1,
+    on_result: Callable[[], None] | None = None,
+) -> list[R]:
+    """`pool_imap_unordered` on a Pool the caller already started (and will terminate)."""
     _check(chunksize)
     results: list[Any] = [None] * len(tasks)
-    with _pool(workers, context) as pool:
-        for index, value in pool.imap_unordered(partial(_indexed, fn), enumerate(tasks), chunksize):
-            results[index] = value
-            if on_result:
-                on_result()
+    for index, value in pool.imap_unordered(partial(_indexed, fn), enumerate(tasks), chunksize):
+        results[index] = value
+        if on_result:
+            on_result()
     return results

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import platform
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.context import BaseContext
@@ -107,38 +105,3 @@ def sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _cpu_ticks() -> tuple[int, int] | None:
-    """(idle, total) jiffies of all CPUs since boot, from /proc/stat; None off Linux."""
-    try:
-        with open("/proc/stat", encoding="ascii") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, all of user..steal
-
-
-def idle_share(seconds: float = 1.0) -> float | None:
-    """Share of the whole machine's CPU that nobody used during the next `seconds` (Linux).
-
-    The load average lags by a minute and counts processes this one may not be able to see
-    (other containers on the same machine); idle time is what a parallel run can actually get.
-    """
-    before = _cpu_ticks()
-    time.sleep(seconds)
-    after = _cpu_ticks()
-    if before is None or after is None or after[1] == before[1]:
-        return None
-    return (after[0] - before[0]) / (after[1] - before[1])
-
-
-def machine_header() -> str:
-    """One line that names the machine a measurement came from."""
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (
-        f"{os.cpu_count()} cores (usable: {cpu_count()}), "
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"GIL {'enabled' if gil_enabled() else 'disabled'}, {platform.system()} "
-        f"{platform.machine()}, load average {load}"
-    )

@@ -9,6 +9,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
+# The limits main.py's options check too: written once, here.
+MAX_WORKERS = 256
+MAX_SIZE_MB = 1024.0
 
 
 class Settings(BaseSettings):
@@ -16,9 +19,9 @@ class Settings(BaseSettings):
         env_prefix="PARALLEL_", env_file=LESSON_DIR / ".env", extra="ignore"
     )
 
-    workers: int = Field(default=0, ge=0, le=256)  # 0 means one per usable core
+    workers: int = Field(default=0, ge=0, le=MAX_WORKERS)  # 0 means one per usable core
     start_method: Literal["fork", "spawn", "forkserver", ""] = ""  # "" = forkserver or spawn
-    size_mb: float = Field(default=32.0, gt=0, le=1024)  # corpus size for main.py
+    size_mb: float = Field(default=32.0, gt=0, le=MAX_SIZE_MB)  # corpus size for main.py
     shard_kb: int = Field(default=1024, ge=4, le=65536)  # text per task: bigger = less overhead
     seed: int = 42  # corpus seed: same seed, same text, same counts
     var_dir: Path = LESSON_DIR / "var"  # corpus shards live here (git-ignored)

@@ -22,8 +22,8 @@ import pytest
 LESSON = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(LESSON))  # `import parallel` from any working directory
 
-from parallel.corpus import write_corpus  # noqa: E402
 from parallel.shm import leaked_segments  # noqa: E402
+from tools.corpus import write_corpus  # noqa: E402
 
 
 def wait_until(condition: object, timeout: float = 10.0) -> bool:

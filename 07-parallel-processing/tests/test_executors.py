@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from parallel.executors import first_match, make_executor, run_map
+from parallel.executors import first_match, make_executor, run_map, start_workers
 from parallel.kernel import count_primes
 
 
@@ -40,6 +41,17 @@ def test_a_lambda_cannot_be_sent_to_a_process() -> None:
         run_map(lambda n: n, [1], strategy="processes", workers=1)
 
 
+@pytest.mark.parametrize("strategy", ["processes", "threads"])
+def test_start_workers_has_every_worker_running_before_the_job(strategy: str) -> None:
+    with make_executor(strategy, 2) as executor:  # type: ignore[arg-type]
+        seen = start_workers(executor.map, 2)
+
+    assert len(seen) == 2  # two distinct workers answered, not one worker twice
+    pids = {pid for pid, _ in seen}
+    assert pids == ({os.getpid()} if strategy == "threads" else pids - {os.getpid()})
+    assert len(pids) == (1 if strategy == "threads" else 2)
+
+
 def test_zero_workers_is_rejected() -> None:
     with pytest.raises(ValueError, match="workers must be >= 1"):
         make_executor("threads", 0)
@@ -62,6 +74,25 @@ def test_first_match_cancels_tasks_that_have_not_started() -> None:
     # One worker: task 1 may already be running when the match arrives; 2..9 never start.
     assert cancelled >= 8
     assert len(ran) + cancelled == 10
+
+
+def test_a_failing_task_cancels_the_tasks_that_have_not_started() -> None:
+    release = threading.Event()
+    ran: list[int] = []
+
+    def task(i: int) -> int:
+        ran.append(i)
+        if i == 0:
+            raise ValueError("task 0 failed")
+        release.wait(timeout=10)  # the others hold on until the test has seen the error
+        return i
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(ValueError, match="task 0 failed"):
+            first_match(pool, task, list(range(10)), accept=lambda r: r == 99)
+        release.set()
+    # One worker: task 1 may have started when task 0 failed; 2..9 were cancelled, not run.
+    assert ran in ([0], [0, 1])
 
 
 def test_first_match_returns_none_when_nothing_matches() -> None:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from parallel import runtime
+from tools import machine
 
 
 def test_gil_detection_follows_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,10 +36,23 @@ def test_sigint_is_blocked_inside_the_block_and_restored_after() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/stat")
 def test_idle_share_is_a_fraction_of_the_machine() -> None:
-    share = runtime.idle_share(0.05)
+    share = machine.idle_share(0.05)
     assert share is not None and 0.0 <= share <= 1.0
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/stat")
+def test_cpu_seconds_of_a_process_grow_while_it_computes() -> None:
+    import os
+    import time
+
+    before = machine.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:  # 50 ms of CPU, whatever the wall clock does
+        pass
+    after = machine.cpu_seconds(os.getpid())
+    assert before is not None and after is not None and after - before >= 0.03
+
+
 def test_the_header_names_cores_python_and_gil() -> None:
-    header = runtime.machine_header()
+    header = machine.machine_header()
     assert f"{runtime.cpu_count()}" in header and "Python 3." in header and "GIL" in header

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from parallel.corpus import write_corpus
 from parallel.executors import run_map
 from parallel.runtime import mp_context
 from parallel.wordcount import count_file, merge, tokenize
+from tools.corpus import write_corpus
 
 
 def test_tokenize_lowercases_splits_on_punctuation_and_drops_stop_words() -> None:

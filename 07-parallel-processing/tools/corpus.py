@@ -12,11 +12,12 @@ import random
 from itertools import accumulate, product
 from pathlib import Path
 
+from parallel.wordcount import STOPWORDS
+
 SHARD_KB = 1024  # one task's worth of text: big enough that IPC is noise next to the work
 _ONSETS = ("b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z")
 _VOWELS = ("a", "e", "i", "o", "u", "ou", "ea")
 _CODAS = ("", "n", "r", "s", "t", "ck", "ng")
-_STOP = ("the", "and", "of", "to", "a", "in", "is", "it", "that", "for")
 
 
 def vocabulary(size: int = 4000) -> list[str]:
@@ -26,7 +27,7 @@ def vocabulary(size: int = 4000) -> list[str]:
     words: set[str] = set()
     while len(words) < size:
         words.add("".join(rng.choice(syllables) for _ in range(rng.randint(1, 3))))
-    return list(_STOP) + sorted(words)
+    return list(STOPWORDS) + sorted(words)
 
 
 def _text(rng: random.Random, words: list[str], cum: list[float], n_bytes: int) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parallel import amdahl
-from parallel.runtime import machine_header
+from tools import amdahl
+from tools.machine import machine_header
 
 
 def speedup_plot(

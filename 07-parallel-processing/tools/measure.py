@@ -1,4 +1,4 @@
-"""Small helpers for bench.py: median timings and Markdown tables that paste into a README."""
+"""Helpers for bench.py: median timings, who used the cores, and Markdown tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
+
+from tools.machine import TICKS, cpu_seconds, cpu_ticks
 
 
 def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> float:
@@ -57,15 +60,49 @@ def cpu_timed(job: tuple[Callable[[Any], Any], Any]) -> float:
     return time.process_time() - started
 
 
-def cores_obtained(executor: Executor, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> float:
-    """CPU seconds the workers used / wall seconds the job took = cores this run really got.
+def task_cpu(executor: Executor, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> float:
+    """CPU seconds the workers spent inside fn over all tasks (measured in each worker)."""
+    return sum(executor.map(cpu_timed, [(fn, t) for t in tasks]))
 
-    On an idle machine this is close to the number of workers (up to the core count). When it
-    is lower, other processes took the rest, and no code change here can buy it back.
-    """
-    started = time.perf_counter()
-    cpu = sum(executor.map(cpu_timed, [(fn, t) for t in tasks]))
-    return cpu / (time.perf_counter() - started)
+
+@dataclass
+class CoreTime:
+    """Where all cores' time went during some runs, in core-seconds (Linux /proc)."""
+
+    wall: float = 0.0
+    workers: float = 0.0  # the pool's processes, task or not (unpickling, waiting loops)
+    bench: float = 0.0  # this process: its thread that feeds tasks and collects results
+    others: float = 0.0  # every other program on the machine
+    idle: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.workers + self.bench + self.others + self.idle
+
+
+def core_time(run: Callable[[], Any], worker_pids: Sequence[int], repeat: int) -> CoreTime | None:
+    """Run `run()` `repeat` times and split the machine's CPU time over those runs by who used
+    it: the workers (per-process CPU from /proc/<pid>/stat), this process, others, idle."""
+    out = CoreTime()
+    for _ in range(repeat):
+        ticks0, own0 = cpu_ticks(), time.process_time()
+        workers0 = [cpu_seconds(p) for p in worker_pids]
+        started = time.perf_counter()
+        run()
+        out.wall += time.perf_counter() - started
+        workers1 = [cpu_seconds(p) for p in worker_pids]
+        ticks1, own1 = cpu_ticks(), time.process_time()
+        if ticks0 is None or ticks1 is None or None in workers0 or None in workers1:
+            return None  # not Linux
+        total = (ticks1[1] - ticks0[1]) / TICKS
+        idle = (ticks1[0] - ticks0[0]) / TICKS
+        workers = sum(b - a for a, b in zip(workers0, workers1, strict=True))  # type: ignore[operator]
+        bench = own1 - own0
+        out.idle += idle
+        out.workers += workers
+        out.bench += bench
+        out.others += max(0.0, total - idle - workers - bench)  # ticks are 10 ms: never < 0
+    return out
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
