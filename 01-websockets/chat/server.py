@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
 import socket
+from typing import Any
 
 import uvicorn
 
@@ -29,10 +33,42 @@ def bind(host: str, port: int, send_buffer: int | None = None) -> socket.socket:
     return sock
 
 
+# The value of every query parameter in a logged path: "/ws?token=eyJ..." -> "/ws?token=[redacted]".
+_QUERY_VALUE = re.compile(r"([?&][^=&#\s]*=)[^&#\s]*")
+
+
+class HideQueryValues(logging.Filter):
+    """uvicorn logs every request path with its query string, and `/ws?token=...` carries a
+    session token: whoever reads the log could replay it until it expires. The path stays
+    (it is what an operator needs), the values go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_hide_values(arg) for arg in record.args)
+        return True
+
+
+def _hide_values(arg: object) -> object:
+    if isinstance(arg, str) and arg.startswith("/") and "?" in arg:
+        return _QUERY_VALUE.sub(r"\1[redacted]", arg)
+    return arg
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging setup, with the filter on both loggers that print paths: the
+    access log (HTTP) and uvicorn.error (the WebSocket handshake lines)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"hide_query_values": {"()": HideQueryValues}}
+    for name in ("uvicorn.access", "uvicorn.error"):
+        config["loggers"][name]["filters"] = ["hide_query_values"]
+    return config
+
+
 def make_server(settings: Settings, log_level: str = "warning") -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings),
         log_level=log_level,
+        log_config=log_config(),
         lifespan="on",
         # The protocol layer refuses oversize frames with 1009 before they are buffered.
         ws_max_size=settings.max_frame_bytes,

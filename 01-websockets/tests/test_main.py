@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
+from websockets.sync.client import connect
 
 LESSON = Path(__file__).resolve().parents[1]
 
@@ -95,3 +99,46 @@ def test_a_malformed_redis_url_is_a_bad_setting_not_a_traceback() -> None:
     assert result.stderr.splitlines() == [
         "bad setting REDIS_URL: Value error, must start with redis://, rediss:// or unix://"
     ]
+
+
+def wait_until_serving(url: str, within: float = 20.0) -> None:
+    """The port is bound before uvicorn listens on it: poll until it answers."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            httpx2.get(f"{url}/health", timeout=1)
+            return
+        except httpx2.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_the_server_log_never_shows_a_token_from_the_query_string() -> None:
+    """uvicorn logs each request path; /ws?token=... would put a live session token in it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
+    environment.pop("REDIS_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "main.py", "--port", "0"],
+        cwd=LESSON,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()  # "chat on http://127.0.0.1:PORT  (...)"
+        url = first.split()[2]
+        wait_until_serving(url)
+        token = httpx2.post(f"{url}/session", json={"name": "ann"}).json()["token"]
+        with connect(f"{url.replace('http', 'ws', 1)}/ws?token={token}") as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        assert httpx2.get(f"{url}/health?token={token}").status_code == 200
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert token not in out + err
+    # The requests were logged, with the value hidden.
+    assert '"WebSocket /ws?token=[redacted]" [accepted]' in err
+    assert '"GET /health?token=[redacted] HTTP/1.1" 200' in out
