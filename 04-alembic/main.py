@@ -18,11 +18,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from evolve.diagnose import probe
 from evolve.runner import is_upgrade, make_config, make_engine, upgrade_order
-from evolve.settings import Settings, anchor_sqlite_path, ensure_var_dir
+from evolve.settings import Settings, ensure_var_dir, setting_error, usable_url
 from evolve.walk import MigrationWalk, migrate_audit, offline_sql
 
 
@@ -34,13 +33,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def database_url(value: str) -> str:
-    """argparse type: reject a malformed URL with a one-line usage error (exit 2)."""
+    """argparse type: the settings' own check, as a one-line usage error (exit 2)."""
     try:
-        make_url(value)
-    except ArgumentError as exc:
-        raise argparse.ArgumentTypeError(f"not a database URL: {value!r}") from exc
-    # Same rule as the settings: a relative SQLite path is inside the lesson folder.
-    return anchor_sqlite_path(value)
+        return usable_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
@@ -116,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        error = exc.errors()[0]
-        print(f"bad setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
+        print(setting_error(exc), file=sys.stderr)
         return 2
     args = parse_args(argv, settings)
     logging.basicConfig(

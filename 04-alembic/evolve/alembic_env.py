@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Connection
 
 from evolve.diagnose import probe
-from evolve.settings import Settings, ensure_var_dir
+from evolve.settings import Settings, ensure_var_dir, setting_error
 
 
 def database_url(config: Config, setting: str) -> str:
@@ -32,15 +32,34 @@ def database_url(config: Config, setting: str) -> str:
     except ValidationError as exc:
         # CommandError is what the alembic CLI prints as one "FAILED: ..." line (exit 1);
         # anything else would reach the learner as a traceback.
-        error = exc.errors()[0]
-        raise CommandError(f"bad setting {error['loc'][0]}: {error['msg']}") from None
+        raise CommandError(setting_error(exc)) from None
+
+
+# The -x options this history's revisions read (0004: batch_size), and what each accepts.
+# They are checked before the first revision runs: a bad value found half-way would stop an
+# upgrade with some of its DDL applied, and SQLite cannot roll DDL back.
+X_ARGUMENTS = {"batch_size": "a whole number of rows, at least 1"}
+
+
+def check_x_arguments() -> None:
+    given = context.get_x_argument(as_dictionary=True)
+    unknown = sorted(set(given) - set(X_ARGUMENTS))
+    if unknown:
+        known = ", ".join(X_ARGUMENTS)
+        raise CommandError(f"unknown -x option {unknown[0]!r}: the revisions read {known}")
+    size = given.get("batch_size")
+    if size is not None and not (size.isascii() and size.isdigit() and int(size) >= 1):
+        raise CommandError(f"-x batch_size={size} is not {X_ARGUMENTS['batch_size']}")
 
 
 def _options(metadata: MetaData, dialect_name: str) -> dict[str, Any]:
     return {
         "target_metadata": metadata,
-        # Without compare_type, autogenerate ignores VARCHAR(100) -> VARCHAR(200).
-        "compare_type": True,
+        # compare_type (VARCHAR(100) -> VARCHAR(200)) is on by default since Alembic 1.12.
+        # Server defaults are not: the database hands them back in its own spelling
+        # ('active'::character varying, CURRENT_TIMESTAMP), so comparing them can report
+        # changes that are not there. The models here declare two (status 'active',
+        # created_at now()) that a hand-made change must not drift from, so it is on.
         "compare_server_default": True,
         # SQLite cannot ALTER a column or add a constraint: autogenerate should
         # write `with op.batch_alter_table(...)`, which rebuilds the table instead.
@@ -95,6 +114,7 @@ def run(metadata: MetaData, setting: str) -> None:
     if config.config_file_name and config.attributes.get("configure_logging", True):
         fileConfig(config.config_file_name, disable_existing_loggers=False)
     url = database_url(config, setting)
+    check_x_arguments()
     if context.is_offline_mode():
         _run_offline(url, metadata)
     else:

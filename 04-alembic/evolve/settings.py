@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = LESSON_DIR / "var"
@@ -44,6 +44,47 @@ def ensure_var_dir(url: str) -> None:
         VAR_DIR.mkdir(exist_ok=True)
 
 
+USE_INSTEAD = "use postgresql+psycopg://user:password@host:5432/dbname or sqlite:///path/app.db"
+
+
+def usable_url(value: str) -> str:
+    """The URL (a relative SQLite path anchored), or ValueError with one line on why not.
+
+    Checked before anything connects: a driver that is not installed would otherwise surface
+    as a long traceback from inside create_engine, and an in-memory SQLite database would be
+    migrated and thrown away (each migration command opens a connection of its own).
+    """
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {value!r}") from exc
+    try:
+        dialect = url.get_dialect()
+        dialect.import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        driver = url.get_driver_name() or url.drivername
+        raise ValueError(
+            f"driver {driver!r} ({url.drivername}://) is not installed: {USE_INSTEAD}"
+        ) from None
+    if dialect.is_async:
+        raise ValueError(
+            f"{url.drivername} is an asyncio driver, Alembic here runs sync: {USE_INSTEAD}"
+        )
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database in ("", ":memory:"):
+        raise ValueError(
+            f"an in-memory SQLite database vanishes between migration steps: {USE_INSTEAD}"
+        )
+    return anchor_sqlite_path(value)
+
+
+def setting_error(exc: ValidationError) -> str:
+    """One line for the first invalid setting: its name and what is wrong with it."""
+    error = exc.errors()[0]
+    reason = error.get("ctx", {}).get("error") or error["msg"]  # our ValueError, unprefixed
+    return f"bad setting {error['loc'][0]}: {reason}"
+
+
 class Settings(BaseSettings):
     """Where the two databases live.
 
@@ -59,10 +100,6 @@ class Settings(BaseSettings):
 
     @field_validator("database_url", "audit_database_url")
     @classmethod
-    def _parseable(cls, value: str) -> str:
+    def _usable(cls, value: str) -> str:
         # Fail at start-up with the variable's name, not later inside a migration.
-        try:
-            make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not a database URL: {value!r}") from exc
-        return anchor_sqlite_path(value)
+        return usable_url(value)

@@ -22,6 +22,11 @@ from evolve.settings import LESSON_DIR
         (["--sql-range", "0001:9999"], {}, "--sql-range wants FROM:TO of known revisions"),
         (["--database-url", "not a url"], {}, "not a database URL"),
         ([], {"DATABASE_URL": "nonsense"}, "bad setting database_url"),
+        # A driver that is not installed is named, before anything tries to connect.
+        ([], {"DATABASE_URL": "postgresql+psycopg2://u:secret@h/db"}, "driver 'psycopg2'"),
+        ([], {"DATABASE_URL": "mysql://root@localhost/db"}, "driver 'mysqldb' (mysql://)"),
+        ([], {"DATABASE_URL": "postgresql+asyncpg://u@h/db"}, "postgresql+asyncpg"),
+        (["--database-url", "sqlite://"], {}, "in-memory SQLite database"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -44,6 +49,7 @@ def test_bad_input_exits_2_with_a_message(
     # One line that says what was wrong: no usage block, no traceback.
     assert len(err) == 1, err
     assert message in err[0]
+    assert "secret" not in err[0]
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ def test_sqlite_file_that_is_not_a_database_is_one_line(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("nonsense", "bad setting database_url"),
+        ("postgresql+psycopg2://u:secret@127.0.0.1:1/x", "driver 'psycopg2'"),
         ("postgresql+psycopg://u:secret@127.0.0.1:1/x", "not reachable at"),
         ("not a database", "cannot be used: file is not a database"),
     ],

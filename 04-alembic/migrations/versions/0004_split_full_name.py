@@ -42,8 +42,9 @@ members = sa.table(
 
 
 def _batch_size() -> int:
+    # env.py refuses any other value before the first revision runs (evolve/alembic_env.py).
     value = context.get_x_argument(as_dictionary=True).get("batch_size", DEFAULT_BATCH_SIZE)
-    return max(1, int(value))
+    return int(value)
 
 
 def _in_batches(statement: sa.Update) -> None:
