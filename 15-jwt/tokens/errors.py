@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokens.revocation import RevocationUnavailable
+
 log = logging.getLogger("tokens")
 
 
@@ -42,6 +44,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_json(exc.status, exc.code, exc.message, exc.reason, headers=exc.headers)
+
+    @app.exception_handler(RevocationUnavailable)
+    async def revocation_down(request: Request, exc: RevocationUnavailable) -> JSONResponse:
+        # Fail closed, on every path: issuing or accepting a token needs the revocation state.
+        log.warning("revocation store unavailable: %s", exc)
+        return error_json(503, "revocation_unavailable", "cannot check revocations now")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

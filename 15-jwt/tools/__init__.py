@@ -1,0 +1,1 @@
+"""Command-line plumbing shared by main.py and bench.py."""
