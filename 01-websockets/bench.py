@@ -27,6 +27,7 @@ import httpx2
 import redis
 
 from chat.protocol import Message
+from chat.settings import masked
 from tools.cli import OneLineParser
 from tools.loadgen import Room
 
@@ -210,10 +211,10 @@ def raise_fd_limit(wanted: int = 8192) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no plot")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     raise_fd_limit()
 
     sizes = [20, 50] if args.quick else [100, 500, 1000]
@@ -235,7 +236,8 @@ def main() -> int:
             print(f"  {n}: p50 x{spread[n][0] / memory[n][0]:.1f}", end="")
         print()
     else:
-        print(f"\nRedis not reachable at {REDIS_URL} - skipped (docker compose up -d redis)")
+        hint = "skipped (docker compose up -d redis)"
+        print(f"\nRedis not reachable at {masked(REDIS_URL)} - {hint}")
 
     recipients = sizes[-1]
     once, per_client = serialise(recipients, repeats=5 if args.quick else 21)

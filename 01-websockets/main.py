@@ -18,7 +18,7 @@ import sys
 from pydantic import ValidationError
 
 from chat.server import bind, make_server
-from chat.settings import DEV_SECRET, Settings
+from chat.settings import DEV_SECRET, Settings, masked
 from demo.tour import run_demo
 from tools.cli import OneLineParser
 
@@ -67,15 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return fail(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        # A setting is an argument given through the environment: wrong -> exit 2, like argparse.
+        first = exc.errors(include_url=False, include_input=False)[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = name if name.isupper() else f"CHAT_{name.upper()}"  # REDIS_URL has no prefix
+        print(f"bad setting {variable}: {first['msg']}", file=sys.stderr)
+        return 2
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.model_copy(update=overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if settings.redis_url and not asyncio.run(redis_reachable(settings.redis_url)):
         return fail(
-            f"Redis not reachable at {settings.redis_url} - run: docker compose up -d redis"
+            f"Redis not reachable at {masked(settings.redis_url)} - run: docker compose up -d redis"
         )
     if args.command == "demo":
         logging.getLogger().setLevel(logging.WARNING)  # the demo narrates; keep logs quiet

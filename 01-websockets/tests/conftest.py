@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from chat.app import create_app
-from chat.settings import Settings
+from chat.settings import Settings, masked
 from tools.serving import running_server
 
 
@@ -37,7 +37,8 @@ def redis_url() -> str:
     try:
         client.ping()
     except (redis.RedisError, OSError):
-        _unavailable("redis", f"Redis not reachable at {url} - run: docker compose up -d redis")
+        hint = f"Redis not reachable at {masked(url)} - run: docker compose up -d redis"
+        _unavailable("redis", hint)
     finally:
         client.close()
     return url

@@ -17,6 +17,7 @@ from chat.hub import Hub
 from chat.memory import MemoryBackplane
 from chat.protocol import SERVER_FRAME, Error, Join, Message, Say, Whisper, parse_client_frame
 from chat.ratelimit import TokenBucket
+from chat.settings import Settings, masked
 from chat.tokens import TokenError, issue_token, read_token
 
 SECRET = "s" * 32
@@ -180,3 +181,14 @@ async def test_pongs_that_answer_a_ping_are_free_and_a_pong_flood_is_rate_limite
     assert replies() == ["rate_limited"]
     await hub.handle(conn, '{"type":"join","room":"lobby"}')
     assert replies() == ["rate_limited"]  # the flood spent the budget for real frames too
+
+
+def test_settings_never_show_their_secrets() -> None:
+    settings = Settings(
+        _env_file=None, redis_url="redis://ann:hunter2@localhost:6379/0", secret="k" * 40
+    )
+    assert "hunter2" not in repr(settings) and "k" * 40 not in repr(settings)
+    assert masked(settings.redis_url or "") == "redis://ann:***@localhost:6379/0"
+    assert masked("redis://localhost:6379/0?password=hunter2") == (
+        "redis://localhost:6379/0?password=***"
+    )
