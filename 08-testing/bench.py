@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import os
@@ -27,38 +26,28 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
 
-LESSON = Path(__file__).resolve().parent
-sys.path.insert(0, str(LESSON / "tests"))  # reuse the very fakes and helpers the tests use
-
-from dbtools import (  # noqa: E402
+from orders.db import create_engine
+from orders.domain import Product
+from orders.repository import OrderRepository, SqlRepository
+from orders.service import OrderRequest, OrderService
+from testkit.dbtools import (
     create_database,
     create_schema,
     drop_database,
     postgres_reachable,
     rollback_session,
 )
-from fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier  # noqa: E402
+from testkit.fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier
+from tools.cli import OneLineParser
+from tools.mutation import MutationRunFailed, run_mutation
 
-from main import MutationRunFailed, run_mutation  # noqa: E402
-from orders.db import create_engine  # noqa: E402
-from orders.domain import Product  # noqa: E402
-from orders.repository import OrderRepository, SqlRepository  # noqa: E402
-from orders.service import OrderRequest, OrderService  # noqa: E402
-
+LESSON = Path(__file__).resolve().parent
 PYTEST = [sys.executable, "-m", "pytest", "-q", "--no-cov", "-p", "no:randomly"]
 PYTEST += ["-p", "no:cacheprovider"]
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """A bad argument gets one line on stderr and exit 2, not argparse's usage block too."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def header() -> None:

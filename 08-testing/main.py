@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
-from typing import NoReturn
+import time
 
 import psycopg
 import uvicorn
@@ -30,33 +26,8 @@ from sqlalchemy.exc import ArgumentError
 from orders.api import create_app
 from orders.db import async_url
 from orders.settings import LESSON_DIR, VAR_DIR, Settings
-
-# The mutation run gets its own pytest config: no coverage threshold (one tier runs, not the
-# suite), no random order (mutmut maps tests to mutants and wants stable runs).
-MUTMUT_CONFIG = """\
-[tool.mutmut]
-source_paths = ["orders"]
-only_mutate = ["orders/domain.py"]
-pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
-pytest_add_cli_args_test_selection = ["tests/unit"]
-
-[tool.pytest.ini_options]
-asyncio_mode = "auto"
-asyncio_default_fixture_loop_scope = "function"
-markers = ["unit", "integration", "e2e", "slow", "postgres", "exercise"]
-addopts = "-m 'not exercise'"
-"""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """A bad argument gets one line on stderr and exit 2, not argparse's usage block too."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-class MutationRunFailed(Exception):
-    """mutmut itself failed (not a surviving mutant: a broken run)."""
+from tools.cli import OneLineParser, positive_int
+from tools.mutation import MutationRunFailed, run_mutation
 
 
 class CannotStart(Exception):
@@ -140,52 +111,21 @@ def report(pytest_args: list[str]) -> int:
         f"--junitxml={VAR_DIR / 'junit.xml'}",
         *pytest_args,
     ]
-    code = subprocess.call(cmd, cwd=LESSON_DIR)
-    print(f"coverage report: {html / 'index.html'}")
-    return code
-
-
-def run_mutation(max_children: int) -> str:
-    """Mutation-test orders/domain.py now; return the score line, diffs in var/mutation.txt.
-
-    ``python main.py mutate`` and ``python bench.py`` both call this, so the score either
-    prints is measured on the code as it is, never read back from an earlier run.
-    """
-    VAR_DIR.mkdir(exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
-    # mutmut copies the project into ./mutants and rewrites it; doing that in a temporary
-    # directory keeps the lesson folder clean and this config away from the real pytest.ini.
-    with tempfile.TemporaryDirectory(prefix="orders-mutation-") as tmp:
-        work = Path(tmp)
-        shutil.copytree(LESSON_DIR / "orders", work / "orders", ignore=ignore)
-        shutil.copytree(LESSON_DIR / "tests", work / "tests", ignore=ignore)
-        (work / "pyproject.toml").write_text(MUTMUT_CONFIG)
-
-        def mutmut(*args: str) -> str:
-            done = subprocess.run(
-                [sys.executable, "-m", "mutmut", *args], cwd=work, capture_output=True, text=True
-            )
-            if done.returncode != 0:
-                (VAR_DIR / "mutmut.log").write_text(done.stdout + done.stderr)
-                raise MutationRunFailed(
-                    f"mutmut {args[0]} failed (exit {done.returncode}); output: var/mutmut.log"
-                )
-            return done.stdout
-
-        mutmut("run", "--max-children", str(max_children))
-        mutmut("export-cicd-stats")
-        stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
-        survivors = re.findall(r"^\s+(\S+): survived$", mutmut("results"), re.M)
-        diffs = [mutmut("show", name) for name in survivors]
-
-    tested = stats["killed"] + stats["survived"] + stats["timeout"] + stats["suspicious"]
-    score = 100 * (stats["killed"] + stats["timeout"]) / max(tested, 1)
-    summary = (
-        f"mutation score: {score:.1f}% ({stats['killed']} killed, {stats['survived']} survived, "
-        f"{stats['timeout']} timeout, {stats['no_tests']} without tests, of {stats['total']})"
-    )
-    (VAR_DIR / "mutation.txt").write_text("\n".join([summary, "", *diffs]))
-    return summary
+    started = time.time()
+    # stderr is kept back: pytest writes a usage error there (a block of lines), and this
+    # command answers a bad argument like any other, in one line with exit 2.
+    done = subprocess.run(cmd, cwd=LESSON_DIR, stderr=subprocess.PIPE, text=True)
+    if done.returncode == 4:  # pytest.ExitCode.USAGE_ERROR
+        errors = [ln for ln in done.stderr.splitlines() if "error:" in ln.lower()]
+        reason = errors[-1].split("rror:", 1)[1].strip() if errors else "bad pytest arguments"
+        print(f"main.py report: error: {reason}", file=sys.stderr)
+        return 2
+    sys.stderr.write(done.stderr)
+    index = html / "index.html"
+    # Only a report this run wrote: an old one would describe other code.
+    if index.is_file() and index.stat().st_mtime >= started:
+        print(f"coverage report: {index}")
+    return done.returncode
 
 
 def mutate(max_children: int) -> int:
@@ -212,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="run the suite with coverage, HTML into var/ (extra args go to pytest)"
     )
     mutate_cmd = sub.add_parser("mutate", help="mutation-test orders/domain.py with mutmut")
-    mutate_cmd.add_argument("--max-children", type=int, default=2, help="parallel workers")
+    mutate_cmd.add_argument(
+        "--max-children", type=positive_int, default=2, help="parallel workers (1 or more)"
+    )
     # Unknown options are allowed only for `report`, which hands them to pytest.
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "report":

@@ -128,9 +128,13 @@ def price_order(lines: Sequence[LineItem], coupon: Coupon | None, now: datetime)
     """Price an order: bulk discounts per line, then the coupon on what is left, then shipping."""
     if not lines:
         raise EmptyOrder("an order needs at least one line")
+    # The limit is per product, not per line: two lines of 60 mugs are an order of 120 mugs.
     for line in lines:
-        if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise InvalidQuantity(f"{line.sku}: quantity must be 1..{MAX_QUANTITY}")
+        if line.quantity < 1:
+            raise InvalidQuantity(f"{line.sku}: quantity must be at least 1")
+    for sku, quantity in requested_quantities(lines).items():
+        if quantity > MAX_QUANTITY:
+            raise InvalidQuantity(f"{sku}: {quantity} units, at most {MAX_QUANTITY} per order")
     subtotal = sum(line.gross_cents for line in lines)
     discount = sum(bulk_discount(line) for line in lines)
     if coupon is not None:

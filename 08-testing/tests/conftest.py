@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from dbtools import create_database, create_schema, drop_database, postgres_reachable
 from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url
+
+from testkit.dbtools import create_database, create_schema, drop_database, postgres_reachable
 
 # Deadlines off: this suite shares a 2-core machine and a slow example is not a bug.
 # "ci" adds derandomize, so CI explores the same examples every run: green stays green,
@@ -45,11 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The folder decides the tier, so `pytest -m unit` can never miss a test someone forgot
-    # to mark. Tests outside a tier folder (test_cli.py) mark themselves.
+    # to mark. Tests outside a tier folder (test_cli.py) mark themselves. The path is taken
+    # relative to the rootdir: a checkout under ~/integration/ must not make every test
+    # an integration test.
     for item in items:
-        parts = Path(str(item.path)).parts
+        parts = item.path.relative_to(config.rootpath).parts
         for tier in TIERS:
             if tier in parts:
                 item.add_marker(tier)

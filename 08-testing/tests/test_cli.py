@@ -1,9 +1,8 @@
-"""``main.py`` as a user runs it: in a subprocess, reading what it prints."""
+"""``main.py`` and ``bench.py`` as a user runs them: in a subprocess, reading what they print."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -18,51 +17,19 @@ import httpx
 import pytest
 from sqlalchemy import make_url
 
-LESSON = Path(__file__).resolve().parent.parent
+from testkit.lesson import LESSON, copy_of_lesson, run_in
+from tools.mutation import PYTEST_ARGS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NOWHERE = "postgresql+psycopg://postgres:secret@127.0.0.1:1/lessons"  # nothing listens there
 BROKEN_TEST = "def test_broken() -> None:\n    assert 1 + 1 == 3, 'broken on purpose'\n"
 
 
-def copy_of_lesson(into: Path) -> Path:
-    """The lesson's code and tests under ``into``: a var/ and a .env of its own.
-
-    For the commands that write under var/ or read .env, so that a learner's real coverage
-    report, mutation results and .env are never touched by the suite.
-    """
-    lesson = into / LESSON.name
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
-    for folder in ("orders", "tests"):
-        shutil.copytree(LESSON / folder, lesson / folder, ignore=ignore)
-    for name in ("main.py", "bench.py", "pytest.ini", ".coveragerc"):
-        shutil.copy(LESSON / name, lesson)
-    return lesson
-
-
-def run_in(
-    lesson: Path, *command: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *command],
-        cwd=lesson,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def run_main(
-    *args: str, env: dict[str, str], timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=LESSON,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The single line a failed command printed on stderr (and nothing on stdout)."""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and done.stdout == "", (done.stdout, done.stderr)
+    return lines[0]
 
 
 @pytest.mark.parametrize(
@@ -71,24 +38,25 @@ def run_main(
         (["main.py", "--port", "eighty"], {}, "main.py: error: argument --port: invalid int value"),
         (["bench.py", "--fast"], {}, "bench.py: error: unrecognized arguments: --fast"),
         (["main.py"], {"DATABASE_URL": "mysql://db/shop"}, "main.py: bad setting database_url"),
+        (
+            ["main.py"],
+            {"DATABASE_URL": "sqlite:////dev/null/orders/orders.db"},  # no folder there
+            "main.py: bad setting database_url",
+        ),
+        (
+            ["main.py", "mutate", "--max-children", "0"],
+            {},
+            "main.py mutate: error: argument --max-children: must be 1 or more, got 0",
+        ),
     ],
-    ids=["main-bad-option", "bench-bad-option", "unsupported-database"],
+    ids=["bad-option", "bench-bad-option", "mysql", "sqlite-folder", "no-workers"],
 )
 def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
     command: list[str], env: dict[str, str], line: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, *command],
-        cwd=LESSON,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = run_in(LESSON, *command, env=env, timeout=60)
     assert done.returncode == 2
-    # One line, no usage block and no traceback: the user sees what was wrong and nothing else.
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(line), done.stderr
+    assert one_line(done).startswith(line)
 
 
 def test_the_lessons_dotenv_is_read_when_started_from_another_folder(tmp_path: Path) -> None:
@@ -107,15 +75,7 @@ def test_the_lessons_dotenv_is_read_when_started_from_another_folder(tmp_path: P
         timeout=30,
     )
     assert done.returncode == 2
-    assert done.stderr.startswith("main.py: bad setting log_level:"), done.stderr
-
-
-def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_a_bad_setting(tmp_path: Path) -> None:
-    (tmp_path / "a-file").write_text("")
-    done = run_main(env={"DATABASE_URL": f"sqlite:///{tmp_path / 'a-file' / 'orders.db'}"})
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("main.py: bad setting database_url:"), lines
+    assert one_line(done).startswith("main.py: bad setting log_level:")
 
 
 def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
@@ -123,56 +83,50 @@ def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = run_main(
-            "--port", str(port), env={"DATABASE_URL": f"sqlite:///{tmp_path / 'orders.db'}"}
-        )
+        sqlite = {"DATABASE_URL": f"sqlite:///{tmp_path / 'orders.db'}"}
+        done = run_in(LESSON, "main.py", "--port", str(port), env=sqlite, timeout=30)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
+    assert one_line(done) == (
         f"cannot listen on 127.0.0.1:{port}: Address already in use (--port 0 picks a free port)"
-    ]
-
-
-def postgres_at(server: str, **parts: str) -> str:
-    """The test server's URL as a learner writes DATABASE_URL, with some parts replaced."""
-    url = make_url(server).set(drivername="postgresql+psycopg", **parts)
-    return url.render_as_string(hide_password=False)
-
-
-def masked(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@pytest.mark.postgres
-def test_an_unknown_user_is_a_refused_login_not_a_stopped_server(postgres_server: str) -> None:
-    url = postgres_at(postgres_server, username="no_such_role_08", password="secret")
-    done = run_main(env={"DATABASE_URL": url})
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        f"PostgreSQL at {masked(url)} refused the login of user 'no_such_role_08'"
-        ' (role "no_such_role_08" does not exist) - check the user and password in DATABASE_URL'
-    ]
-    assert "secret" not in done.stderr
-
-
-@pytest.mark.postgres
-def test_a_missing_database_says_how_to_create_it(postgres_server: str) -> None:
-    url = postgres_at(postgres_server, database="no_such_db_08_testing")
-    done = run_main(env={"DATABASE_URL": url})
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        f"PostgreSQL database 'no_such_db_08_testing' does not exist at {masked(url)}"
-        " - create it: docker compose exec postgres createdb -U postgres no_such_db_08_testing"
-    ]
+    )
 
 
 def test_a_missing_postgres_is_one_line_naming_the_fix() -> None:
     # Port 1 on localhost: nothing listens there, the connection is refused at once.
-    done = run_main(env={"DATABASE_URL": NOWHERE})
+    done = run_in(LESSON, "main.py", env={"DATABASE_URL": NOWHERE}, timeout=30)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
+    assert one_line(done) == (
         "PostgreSQL not reachable at postgresql+psycopg://postgres:***@127.0.0.1:1/lessons"
         " - run: docker compose up -d postgres"
-    ]
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("problem", ["unknown-user", "missing-database"])
+def test_a_running_postgres_that_says_no_is_not_a_stopped_server(
+    postgres_server: str, problem: str
+) -> None:
+    server = make_url(postgres_server).set(drivername="postgresql+psycopg")
+    if problem == "unknown-user":
+        url = server.set(username="no_such_role_08", password="secret")
+        expected = (
+            f"PostgreSQL at {url.render_as_string()} refused the login of user 'no_such_role_08'"
+            ' (role "no_such_role_08" does not exist) - check the user and password in'
+            " DATABASE_URL"
+        )
+    else:
+        url = server.set(database="no_such_db_08_testing")
+        expected = (
+            f"PostgreSQL database 'no_such_db_08_testing' does not exist at"
+            f" {url.render_as_string()} - create it: docker compose exec postgres createdb"
+            " -U postgres no_such_db_08_testing"
+        )
+    done = run_in(
+        LESSON, "main.py", env={"DATABASE_URL": url.render_as_string(hide_password=False)}
+    )
+    assert done.returncode == 1
+    assert one_line(done) == expected  # render_as_string() masks the password
+    assert "secret" not in done.stderr
 
 
 @contextmanager
@@ -206,25 +160,19 @@ def served(database: Path, log: Path) -> Iterator[tuple[subprocess.Popen[str], s
                 server.kill()
 
 
-def test_serve_prints_its_url_answers_and_stops_cleanly(tmp_path: Path) -> None:
-    with served(tmp_path / "orders.db", tmp_path / "server.log") as (server, base):
-        assert httpx.get(f"{base}/health", timeout=5).json() == {"status": "ok"}
-        assert len(httpx.get(f"{base}/products", timeout=5).json()) == 4
-        server.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        assert server.wait(timeout=15) == 0
-
-
-def test_an_unexpected_error_is_a_json_500_and_a_traceback_in_the_log(tmp_path: Path) -> None:
+def test_serve_answers_a_broken_database_with_a_json_500_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
     database, log = tmp_path / "orders.db", tmp_path / "server.log"
     with served(database, log) as (server, base):
+        assert httpx.get(f"{base}/health", timeout=5).json() == {"status": "ok"}
+        assert len(httpx.get(f"{base}/products", timeout=5).json()) == 4
         # Break the database under the running server: a failure no handler expects.
-        db = sqlite3.connect(database)
-        try:
+        with sqlite3.connect(database) as db:
             db.execute("DROP TABLE products")
-        finally:
-            db.close()
+        db.close()
         response = httpx.get(f"{base}/products", timeout=5)
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert server.wait(timeout=15) == 0
     # The client gets the lesson's error shape and nothing of the exception...
     assert response.status_code == 500
@@ -235,23 +183,22 @@ def test_an_unexpected_error_is_a_json_500_and_a_traceback_in_the_log(tmp_path: 
     assert "no such table: products" in text
 
 
-@pytest.mark.parametrize(
-    ("test_file", "exit_code"),
-    [("tests/unit/test_domain.py", 0), ("tests/unit/test_broken.py", 1)],
-    ids=["suite-passes", "suite-fails"],
-)
-def test_report_writes_the_html_and_exits_with_pytests_status(
-    tmp_path: Path, test_file: str, exit_code: int
-) -> None:
+def test_report_writes_the_html_and_exits_with_pytests_status(tmp_path: Path) -> None:
     lesson = copy_of_lesson(tmp_path)
     (lesson / "tests" / "unit" / "test_broken.py").write_text(BROKEN_TEST)
-    # One file, so it takes seconds; --cov-fail-under=0 because one file is not the suite.
-    done = run_in(lesson, "main.py", "report", test_file, "--cov-fail-under=0")
-    assert done.returncode == exit_code, done.stdout[-3000:]
+    # Two files, so it takes seconds; --cov-fail-under=0 because two files are not the suite.
+    files = ["tests/unit/test_domain.py", "tests/unit/test_broken.py"]
+    done = run_in(lesson, "main.py", "report", *files, "--cov-fail-under=0")
+    assert done.returncode == 1, done.stdout[-3000:]  # pytest's status: a test failed
     html = lesson / "var" / "coverage-html" / "index.html"
     assert done.stdout.strip().splitlines()[-1] == f"coverage report: {html}"
-    assert html.is_file()
-    assert (lesson / "var" / "junit.xml").is_file()
+    assert html.is_file() and (lesson / "var" / "junit.xml").is_file()
+
+    # pytest's own usage error is one line too, and a run that wrote no report names none,
+    # though an old one is there.
+    again = run_in(lesson, "main.py", "report", "--bogus")
+    assert again.returncode == 2
+    assert one_line(again) == "main.py report: error: unrecognized arguments: --bogus"
 
 
 def test_a_broken_mutation_run_is_one_line_naming_its_log(tmp_path: Path) -> None:
@@ -261,21 +208,28 @@ def test_a_broken_mutation_run_is_one_line_naming_its_log(tmp_path: Path) -> Non
     (lesson / "tests" / "unit" / "test_broken.py").write_text(BROKEN_TEST)
     done = run_in(lesson, "main.py", "mutate")
     assert done.returncode == 1
-    [line] = done.stderr.strip().splitlines()
+    line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("mutmut run failed (exit ")
     assert line.endswith("); output: var/mutmut.log")
     assert "broken on purpose" in (lesson / "var" / "mutmut.log").read_text()
     assert not (lesson / "var" / "mutation.txt").exists()  # no score from a broken run
 
 
-def test_the_quick_bench_never_prints_an_old_mutation_score(tmp_path: Path) -> None:
-    lesson = copy_of_lesson(tmp_path)
-    (lesson / "var").mkdir()
-    (lesson / "var" / "mutation.txt").write_text("mutation score: 12.3% (an earlier run)\n")
-    # PostgreSQL out of reach: the bench measures SQLite only, which is quicker.
-    done = run_in(lesson, "bench.py", "--quick", env={"DATABASE_URL": NOWHERE})
-    assert done.returncode == 0, done.stderr
-    assert "12.3%" not in done.stdout
-    assert done.stdout.strip().splitlines()[-1] == (
-        "orders/domain.py mutation score: measured by the full run (or: python main.py mutate)"
-    )
+def test_the_mutation_run_uses_the_fixed_hypothesis_examples() -> None:
+    # The "dev" profile explores new examples every run, so a mutant could be killed on
+    # one run and survive the next: the mutation run pins "ci", whatever the environment says.
+    command = ["-m", "pytest", *PYTEST_ARGS, "-vv", "--collect-only", "tests/unit/test_time.py"]
+    done = run_in(LESSON, *command, env={"HYPOTHESIS_PROFILE": "dev"}, timeout=60)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "hypothesis profile 'ci'" in done.stdout
+
+
+def test_tiers_come_from_the_path_inside_the_lesson_not_above_it(tmp_path: Path) -> None:
+    # A checkout under a folder called "integration": the unit tests are still unit tests.
+    lesson = copy_of_lesson(tmp_path / "integration")
+    files = ["tests/unit/test_doubles.py", "tests/integration/test_isolation.py"]
+    command = ["-m", "pytest", "-q", "--no-cov", "-p", "no:randomly", "--collect-only", *files]
+    done = run_in(lesson, *command, "-m", "not integration", timeout=60)
+    assert done.returncode == 0, done.stdout[-2000:]  # 5 would mean nothing was selected
+    selected = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert selected == {"tests/unit/test_doubles.py"}

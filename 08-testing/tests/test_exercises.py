@@ -13,12 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakes import FakePayments
 
 from orders.api import create_app
 from orders.domain import LineItem, price_order
 from orders.payments import PaymentUnavailable
 from orders.settings import Settings
+from testkit.fakes import FakePayments
 
 pytestmark = pytest.mark.exercise
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

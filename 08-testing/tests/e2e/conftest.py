@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakes import FakeClock, FakePayments, RecordingNotifier
 from fastapi import FastAPI
 
 from orders.api import create_app
 from orders.payments import PaymentGateway
 from orders.settings import Settings
+from testkit.fakes import FakeClock, FakePayments, RecordingNotifier
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from dbtools import create_database, create_schema, drop_database, rollback_session
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from orders.db import create_engine
 from orders.repository import SqlRepository
+from testkit.dbtools import create_database, create_schema, drop_database, rollback_session
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

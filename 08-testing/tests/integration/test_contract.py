@@ -11,8 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from dbtools import rollback_session
-from fakes import FakePayments, FakeRepository, RecordingNotifier
 from sqlalchemy.pool import NullPool
 
 from orders.db import create_engine
@@ -20,6 +18,8 @@ from orders.domain import OrderStatus, Product
 from orders.payments import PaymentDeclined
 from orders.repository import OrderRepository, SqlRepository
 from orders.service import OrderRequest, OrderService
+from testkit.dbtools import rollback_session
+from testkit.fakes import FakePayments, FakeRepository, RecordingNotifier
 
 
 class FixedClock:

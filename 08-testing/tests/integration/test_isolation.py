@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from dbtools import rollback_session
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
@@ -18,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from orders.db import ProductRow, create_engine
 from orders.domain import Product
 from orders.repository import SqlRepository
+from testkit.dbtools import rollback_session
 
 PROBE = Product("ISOLATION-PROBE", "written by a test", 1_00, 1)
 DURABLE = Product("DURABLE", "committed for real", 1_00, 1)

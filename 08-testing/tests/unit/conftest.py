@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
-from fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier
 
 from orders.domain import Coupon, Product
 from orders.service import OrderService
+from testkit.fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MakeProduct = Callable[..., Product]

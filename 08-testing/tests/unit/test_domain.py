@@ -126,14 +126,29 @@ def test_an_empty_order_is_rejected() -> None:
         price_order([], None, NOW)
 
 
-@pytest.mark.parametrize("quantity", [0, -1, 101], ids=["zero", "negative", "over-max"])
-def test_quantity_must_be_1_to_100(quantity: int) -> None:
-    with pytest.raises(InvalidQuantity, match="X: quantity must be 1..100"):
+@pytest.mark.parametrize("quantity", [0, -1], ids=["zero", "negative"])
+def test_a_line_needs_at_least_one_unit(quantity: int) -> None:
+    with pytest.raises(InvalidQuantity, match="^X: quantity must be at least 1$"):
         price_order([LineItem("X", quantity, 1_00)], None, NOW)
 
 
-def test_quantity_100_is_allowed() -> None:
-    assert price_order([LineItem("X", 100, 1_00)], None, NOW).subtotal_cents == 100_00
+@pytest.mark.parametrize(
+    "quantities",
+    [(101,), (60, 60), (99, 1, 1)],
+    ids=["one-line", "two-lines-of-60", "three-lines"],
+)
+def test_more_than_100_of_one_product_is_refused_however_it_is_split(
+    quantities: tuple[int, ...],
+) -> None:
+    lines = [LineItem("X", q, 1_00) for q in quantities]
+    with pytest.raises(InvalidQuantity, match=rf"^X: {sum(quantities)} units, at most 100 per"):
+        price_order([LineItem("Y", 100, 1_00), *lines], None, NOW)
+
+
+@pytest.mark.parametrize("quantities", [(100,), (50, 50)], ids=["one-line", "two-lines"])
+def test_100_of_one_product_is_allowed(quantities: tuple[int, ...]) -> None:
+    lines = [LineItem("X", q, 1_00) for q in quantities]
+    assert price_order(lines, None, NOW).subtotal_cents == 100_00
 
 
 def test_same_sku_on_two_lines_counts_against_stock_once() -> None:

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from unittest.mock import AsyncMock, create_autospec
 
 import pytest
-from fakes import FakePayments
 
 from orders.domain import LineItem, Order, Quote
 from orders.notifier import LogNotifier
 from orders.payments import HttpPaymentGateway
+from testkit.fakes import FakePayments
 
 ORDER = Order(
     "o-1",

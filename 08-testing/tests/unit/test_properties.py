@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from orders.domain import (
     MAX_QUANTITY,
     SHIPPING_FEE,
     Coupon,
+    InvalidQuantity,
     LineItem,
     Product,
     Quote,
@@ -30,16 +32,21 @@ from orders.domain import (
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
-lines = st.lists(
-    st.builds(
-        LineItem,
-        sku=st.sampled_from(["A", "B", "C"]),
-        quantity=st.integers(1, MAX_QUANTITY),
-        unit_price_cents=st.integers(0, 1_000_00),
-    ),
-    min_size=1,
-    max_size=6,
-)
+
+@st.composite
+def within_limits(draw: st.DrawFn) -> list[LineItem]:
+    """1 to 6 lines, the same SKU on several lines at times, never over 100 units per SKU."""
+    room = dict.fromkeys("ABC", MAX_QUANTITY)
+    order = []
+    for _ in range(draw(st.integers(1, 6))):
+        sku = draw(st.sampled_from([sku for sku, left in room.items() if left]))
+        quantity = draw(st.integers(1, room[sku]))
+        room[sku] -= quantity
+        order.append(LineItem(sku, quantity, draw(st.integers(0, 1_000_00))))
+    return order
+
+
+lines = within_limits()
 coupons = st.none() | st.builds(
     Coupon,
     code=st.just("C"),
@@ -106,3 +113,24 @@ def test_reserve_then_release_restores_stock_and_never_goes_negative(
     left = reserve_stock(products, order)
     assert all(level >= 0 for level in left.values())
     assert release_stock(left, order) == {sku: p.stock for sku, p in products.items()}
+
+
+@given(
+    st.lists(
+        st.builds(LineItem, st.sampled_from("AB"), st.integers(1, MAX_QUANTITY), st.just(1_00)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_an_order_is_refused_exactly_when_one_product_passes_the_limit(
+    order: list[LineItem],
+) -> None:
+    # The limit is per product: 60 + 60 of one SKU on two lines is 120, refused.
+    units = {sku: sum(line.quantity for line in order if line.sku == sku) for sku in "AB"}
+    over = {sku for sku, n in units.items() if n > MAX_QUANTITY}
+    if not over:
+        assert price_order(order, None, NOW).subtotal_cents == 1_00 * sum(units.values())
+        return
+    with pytest.raises(InvalidQuantity) as refused:
+        price_order(order, None, NOW)
+    assert str(refused.value).split(":")[0] in over

@@ -5,7 +5,6 @@ from __future__ import annotations
 from unittest.mock import create_autospec
 
 import pytest
-from fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier
 
 from orders.domain import CouponExpired, OrderStatus, OutOfStock
 from orders.notifier import LogNotifier
@@ -18,6 +17,7 @@ from orders.service import (
     UnknownCoupon,
     UnknownProduct,
 )
+from testkit.fakes import FakeClock, FakePayments, FakeRepository, RecordingNotifier
 
 
 def request(*items: tuple[str, int], coupon: str | None = None) -> OrderRequest:

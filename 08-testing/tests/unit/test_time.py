@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from fakes import FakePayments, FakeRepository, RecordingNotifier
 
 from orders.clock import SystemClock
 from orders.domain import Coupon, CouponExpired, Product
 from orders.service import OrderRequest, OrderService
+from testkit.fakes import FakePayments, FakeRepository, RecordingNotifier
 
 LAUNCH = datetime(2026, 6, 30, 23, 59, tzinfo=UTC)
 

@@ -1,0 +1,1 @@
+"""Test doubles and database helpers shared by the tests and bench.py."""
