@@ -9,7 +9,6 @@ ones, as the app would. We time the backfill and every write it made meanwhile.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import platform
@@ -20,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
 
 from sqlalchemy import URL, Engine, MetaData, Table, bindparam, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from evolve.backfill import backfill_in_batches, backfill_in_one_statement, member_emails_table
 from evolve.diagnose import cannot_use
 from evolve.settings import LESSON_DIR
+from tools.cli import OneLineParser
 
 COMPOSE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/lessons"
 Backfill = Callable[[Engine, Table], object]
@@ -174,13 +173,6 @@ def throwaway_database(server: URL) -> tuple[Engine, Callable[[], None]]:
         admin.dispose()
 
     return engine, drop
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints its usage before the error; one line saying what was wrong is enough."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

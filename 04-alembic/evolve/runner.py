@@ -9,7 +9,6 @@ from typing import Literal, TextIO
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import RevisionError
 from sqlalchemy import Engine, create_engine, pool
 
 from evolve.settings import LESSON_DIR
@@ -50,16 +49,6 @@ def upgrade_order(config: Config) -> list[Script]:
     """Every revision, base first, in an order that applies parents before children."""
     script = ScriptDirectory.from_config(config)
     return list(reversed(list(script.walk_revisions())))
-
-
-def is_upgrade(config: Config, start: str, end: str) -> bool:
-    """True if upgrading from `start` to `end` applies at least one revision."""
-    script = ScriptDirectory.from_config(config)
-    try:
-        # Walks down from `end`; raises if `start` is not below it (a sibling, or above).
-        return start != end and any(True for _ in script.iterate_revisions(end, start))
-    except RevisionError:
-        return False
 
 
 def heads(config: Config) -> tuple[str, ...]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from demo.walk import offline_sql
 from evolve.runner import Section, make_config
-from evolve.walk import offline_sql
 
 # Offline mode never connects: any well-formed URL picks the SQL dialect.
 PG_OFFLINE = "postgresql+psycopg://postgres@localhost:5432/not_used"

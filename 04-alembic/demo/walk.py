@@ -9,7 +9,7 @@ from alembic.config import Config
 from rich.console import Console
 from sqlalchemy import Engine, text
 
-from evolve.inspect_schema import diff, snapshot
+from demo.inspect_schema import diff, snapshot
 from evolve.runner import current_revisions, heads, make_config, upgrade_order
 
 # Names chosen to break a naive split: no space, several spaces, a double space.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, Inspector, inspect
 
 # Bookkeeping, not part of the app's schema.
 IGNORED_TABLES = frozenset({"alembic_version"})
@@ -12,7 +12,12 @@ Snapshot = dict[str, frozenset[str]]
 
 def snapshot(engine: Engine) -> Snapshot:
     """Table name -> one line per column, index and constraint, as the database reports them."""
-    inspector = inspect(engine)
+    # One connection for every question: an inspector on an Engine would open one per call.
+    with engine.connect() as connection:
+        return _describe(inspect(connection))
+
+
+def _describe(inspector: Inspector) -> Snapshot:
     shape: Snapshot = {}
     for table in inspector.get_table_names():
         if table in IGNORED_TABLES:
