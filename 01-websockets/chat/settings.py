@@ -16,7 +16,10 @@ DEV_SECRET = "dev-only-secret-change-me-in-production!"
 class Settings(BaseSettings):
     """Lesson-specific variables carry a CHAT_ prefix; REDIS_URL is the name every lesson shares."""
 
-    model_config = SettingsConfigDict(env_prefix="CHAT_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a ValidationError, printed anywhere, must not echo REDIS_URL's password.
+    model_config = SettingsConfigDict(
+        env_prefix="CHAT_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     # Unset means the in-memory broker: one process, nothing to install.
     # repr=False on both secrets: a printed or logged Settings object must not show them.

@@ -9,6 +9,7 @@ from typing import cast
 import jwt
 import pytest
 from fastapi import WebSocket
+from pydantic import ValidationError
 
 from chat.backplane import decode, encode, users_of
 from chat.connection import Connection
@@ -192,3 +193,10 @@ def test_settings_never_show_their_secrets() -> None:
     assert masked("redis://localhost:6379/0?password=hunter2") == (
         "redis://localhost:6379/0?password=***"
     )
+
+
+def test_a_refused_redis_url_never_shows_its_password_even_in_a_full_traceback() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, redis_url="redis://ann:hunter2@localhost:notaport/0")
+    assert "hunter2" not in str(refused.value)
+    assert "redis://ann:***@localhost:notaport/0" in str(refused.value)
