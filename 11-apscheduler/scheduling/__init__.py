@@ -1,0 +1,1 @@
+"""Scheduled jobs with APScheduler 3: triggers, persistent stores, missed runs, DST, one leader."""
