@@ -4,12 +4,22 @@ failed when LESSONS_REQUIRE_SERVICES names it)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 import redis
 import redis.asyncio as aioredis
+
+from faults.app import Faults
+from faults.app import create_app as faults_app
+from resilience.api import create_app
+from resilience.settings import Settings
+from tools.serving import ServerThread
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
@@ -72,3 +82,64 @@ async def aredis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], ServerThread]]:
+    """Start any ASGI app on a free port; everything started is stopped, also on failure."""
+    started: list[ServerThread] = []
+
+    def start(app: Any) -> ServerThread:
+        server = ServerThread(app).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.request_stop()
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def api(serve: Callable[[Any], ServerThread]) -> Callable[..., Stack]:
+    """An API in front of two fault injectors, each with its own faults; settings overridable."""
+
+    def start(
+        inventory: Faults | None = None, recommendations: Faults | None = None, **overrides: Any
+    ) -> Stack:
+        inv = serve(faults_app(inventory, "inventory"))
+        rec = serve(faults_app(recommendations, "recommendations"))
+        values: dict[str, Any] = {
+            "redis_url": None,
+            "inventory_url": inv.url,
+            "recommendations_url": rec.url,
+            "rate_limit": 10_000,
+            "backoff_base_s": 0.001,
+            "backoff_cap_s": 0.01,
+        }
+        values.update(overrides)
+        # Explicit values win over the environment: a developer's REDIS_URL does not leak in.
+        app = create_app(Settings.model_validate(values))
+        return Stack(serve(app).url, inv.url, rec.url)
+
+    return start
+
+
+@dataclass
+class Stack:
+    url: str
+    inventory: str
+    recommendations: str
+
+    def stats(self, upstream: str) -> dict[str, int]:
+        return httpx.get(f"{getattr(self, upstream)}/stats").json()
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
+    """Poll a condition instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout_s} s")
+        time.sleep(0.02)

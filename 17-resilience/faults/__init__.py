@@ -1,0 +1,1 @@
+"""A fault-injecting upstream service: the misbehaving dependency of the lesson."""
