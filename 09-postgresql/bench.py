@@ -10,7 +10,6 @@ median over repeats after a warm-up.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import secrets
@@ -19,13 +18,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NoReturn
 
 import psycopg
 from pydantic import ValidationError
 
 from shopdb import dataset, db, indexes, jobqueue, loading, pooling
 from shopdb.settings import Settings, masked, settings_error, with_database
+from tools.cli import Parser
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -169,13 +168,6 @@ def plot(
     print(f"\nplot written to {DOCS / 'bench.png'}")
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit 2), not the whole usage."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -212,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     url = with_database(settings.database_url, name)
     try:
         db.create_database(url)
+    except db.BadConnectionSetting as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (db.ServiceUnavailable, db.LoginRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

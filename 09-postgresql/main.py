@@ -14,24 +14,17 @@ import argparse
 import logging
 import sys
 import time
-from typing import NoReturn
 
 import psycopg
 from pydantic import ValidationError
 from rich.console import Console
 
+from demo.tour import Tour
 from shopdb import dataset, db, indexes, loading
 from shopdb.settings import Settings, database_name, libpq_url, masked, settings_error
-from shopdb.tour import Tour
+from tools.cli import Parser
 
 SECTIONS = ("queries", "indexes", "jsonb", "bookings", "transactions", "tuning")
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit 2), not the whole usage."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"seed": cmd_seed, "tour": cmd_tour, "explain": cmd_explain}
     try:
         commands[args.command](settings, args, out)
+    except db.BadConnectionSetting as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (db.ServiceUnavailable, db.LoginRefused, db.NotSeeded) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

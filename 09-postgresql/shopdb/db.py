@@ -33,10 +33,25 @@ class LoginRefused(RuntimeError):
         )
 
 
+class BadConnectionSetting(RuntimeError):
+    """The URL asks for something this server or libpq refuses (SSL the server lacks, an
+    invalid option value): a setting to change, exit 2 - not a server to start."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"bad settings: DATABASE_URL ({masked(url)}): {reason}")
+
+
+# libpq's words for a URL it cannot use as written, as opposed to a server that is down.
+_SETTING_PROBLEMS = ("does not support SSL", "invalid ")
+
+
 def _unavailable(url: str, exc: psycopg.OperationalError) -> RuntimeError:
     """Tell "nobody answers" from "the server answered no": only the first is fixed by
     starting the compose service. libpq prefixes the server's own refusal with FATAL."""
     message = str(exc)
+    for line in message.splitlines():
+        if any(problem in line for problem in _SETTING_PROBLEMS):
+            return BadConnectionSetting(url, line.rsplit(" failed: ", 1)[-1].strip())
     if "FATAL:" in message:
         return LoginRefused(url, message.split("FATAL:", 1)[1].strip().splitlines()[0])
     return ServiceUnavailable(url)

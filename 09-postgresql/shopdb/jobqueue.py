@@ -1,5 +1,18 @@
 """A job queue in a table: `FOR UPDATE SKIP LOCKED` lets many workers take jobs without
 waiting for each other, and advisory locks give "only one of us runs this" without a table.
+
+A job takes three steps, and only the first and the last are transactions, each a few
+milliseconds long:
+
+1. claim: one short transaction leases the oldest free job to this worker (`leased_until`);
+2. run the handler, with no transaction open - it may take seconds (an API call, a file);
+3. complete: one short transaction marks the job done, if this worker still holds the lease.
+
+Holding one transaction around the handler would be simpler (a crash rolls the claim back),
+but the transaction would last as long as the slowest job: its snapshot holds back VACUUM for
+the whole database, and its connection is pinned for the duration. The lease gives the same
+safety: a worker that dies never completes, its lease runs out, and another worker claims the
+job again (at least once: a handler may run twice, so it must be safe to repeat).
 """
 
 from __future__ import annotations
@@ -8,6 +21,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -15,21 +30,52 @@ from psycopg.types.json import Jsonb
 
 from .db import Connect
 
-# This SELECT locks the oldest queued job nobody else holds; SKIP LOCKED means a
-# worker never waits behind another one's job - it takes the next free one instead.
+# The inner SELECT finds the oldest job nobody holds (a lease that ran out counts as free);
+# SKIP LOCKED means a worker never waits behind another one's claim - it takes the next
+# free job instead. `status = 'queued'` matches the partial index jobs_queued_idx, so done
+# jobs, however many, are never read. attempts doubles as the lease's fencing token.
 CLAIM = """
-SELECT id, payload FROM jobs
-WHERE status = 'queued'
-ORDER BY id
-FOR UPDATE SKIP LOCKED
-LIMIT 1
+UPDATE jobs SET leased_by = %(worker)s, leased_until = now() + %(lease)s,
+                attempts = attempts + 1
+WHERE id = (
+    SELECT id FROM jobs
+    WHERE status = 'queued' AND (leased_until IS NULL OR leased_until < now())
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+    LIMIT 1
+)
+RETURNING id, attempts, payload
 """
+
+# Only the holder of this very claim may finish it: after its lease ran out and another
+# worker claimed the job, attempts has moved on and this UPDATE matches nothing.
+COMPLETE = """
+UPDATE jobs SET status = 'done', leased_until = NULL
+WHERE id = %(id)s AND attempts = %(attempt)s AND status = 'queued'
+"""
+RELEASE = """
+UPDATE jobs SET leased_by = NULL, leased_until = NULL
+WHERE id = %(id)s AND attempts = %(attempt)s AND status = 'queued'
+"""
+
+LEASE = timedelta(minutes=5)  # longer than any job may take; then the job is claimed again
 
 Handler = Callable[[dict[str, Any]], None]
 
 # Advisory locks are keyed by a 64-bit number: hash the name to get one.
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
 UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    attempt: int
+    payload: dict[str, Any]
+
+
+class LeaseLost(RuntimeError):
+    """The lease ran out before the job finished, and another worker claimed it."""
 
 
 def enqueue(conn: psycopg.Connection, payloads: list[dict[str, Any]]) -> None:
@@ -43,21 +89,50 @@ def reset(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def work_one(conn: psycopg.Connection, worker: str, handler: Handler) -> int | None:
-    """Claim, run and finish one job in ONE transaction; None when the queue is empty.
-
-    If the handler raises or the worker dies, the transaction rolls back: the row lock is
-    released and the job is 'queued' again for the next worker. Nothing is lost.
-    """
+def claim(conn: psycopg.Connection, worker: str, lease: timedelta = LEASE) -> Claim | None:
+    """Lease the oldest free job to `worker` in a transaction of its own; None if none is free."""
     with conn.transaction():
-        row = conn.execute(CLAIM).fetchone()
-        if row is None:
-            return None
-        job_id, payload = row
-        handler(payload)
-        conn.execute("UPDATE jobs SET status = 'done' WHERE id = %s", (job_id,))
-        conn.execute("INSERT INTO job_runs (job_id, worker) VALUES (%s, %s)", (job_id, worker))
-    return int(job_id)
+        # A claim need not survive a server crash: lost, the job is simply free again (and
+        # delivery is at least once anyway). Not waiting for its WAL flush halves the commits
+        # a job waits for; complete() below stays durable.
+        conn.execute("SET LOCAL synchronous_commit = off")
+        row = conn.execute(CLAIM, {"worker": worker, "lease": lease}).fetchone()
+    return None if row is None else Claim(int(row[0]), int(row[1]), row[2])
+
+
+def complete(conn: psycopg.Connection, job: Claim, worker: str) -> None:
+    """Mark the job done and record the run, in one transaction - or raise LeaseLost."""
+    with conn.transaction():
+        done = conn.execute(COMPLETE, {"id": job.id, "attempt": job.attempt})
+        if done.rowcount == 0:
+            raise LeaseLost(f"job {job.id}: lease of attempt {job.attempt} lost")
+        conn.execute("INSERT INTO job_runs (job_id, worker) VALUES (%s, %s)", (job.id, worker))
+
+
+def release(conn: psycopg.Connection, job: Claim) -> None:
+    """Give the job back at once (the handler failed): the next claim may take it."""
+    with conn.transaction():
+        conn.execute(RELEASE, {"id": job.id, "attempt": job.attempt})
+
+
+def work_one(
+    conn: psycopg.Connection, worker: str, handler: Handler, lease: timedelta = LEASE
+) -> int | None:
+    """Claim, run and complete one job; None when the queue has nothing free.
+
+    The handler runs between two transactions, never inside one. If it raises, the job is
+    released for the next worker; if the worker dies, the lease runs out. Nothing is lost.
+    """
+    job = claim(conn, worker, lease)
+    if job is None:
+        return None
+    try:
+        handler(job.payload)
+    except BaseException:
+        release(conn, job)
+        raise
+    complete(conn, job, worker)
+    return job.id
 
 
 def drain(connect: Connect, worker: str, handler: Handler) -> int:

@@ -102,11 +102,18 @@ CREATE TABLE on_call (
     on_call boolean NOT NULL
 );
 
+-- A job stays 'queued' until it is done; a worker's claim is a lease on it (leased_until),
+-- so a job whose worker died becomes claimable again when the lease runs out.
 CREATE TABLE jobs (
-    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    payload jsonb NOT NULL,
-    status  text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'done'))
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    payload      jsonb NOT NULL,
+    status       text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'done')),
+    attempts     integer NOT NULL DEFAULT 0,
+    leased_by    text,
+    leased_until timestamptz
 );
+-- Only the rows a worker may still claim: done jobs pile up, this index stays small.
+CREATE INDEX jobs_queued_idx ON jobs (id) WHERE status = 'queued';
 
 CREATE TABLE job_runs (
     job_id bigint NOT NULL REFERENCES jobs (id),

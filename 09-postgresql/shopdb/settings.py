@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     def _postgres_url_naming_a_database(cls, url: str) -> str:
         # Checked once, here: a wrong URL is a settings error at start-up, not a traceback
         # from whichever command first takes it apart.
-        database_name(libpq_url(url))
+        check_connection_settings(libpq_url(url))
         return url
 
 
@@ -56,6 +58,28 @@ def with_database(url: str, name: str) -> str:
     """The same server and credentials, another database (e.g. the `postgres` maintenance one)."""
     parts = urlsplit(libpq_url(url))
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def check_connection_settings(url: str) -> None:
+    """Refuse, in words, what libpq would refuse later with a misleading message.
+
+    A port that is not a number reaches libpq as a service name ("failed to resolve host"),
+    which reads like a server that is down; the fix is the URL, not `docker compose up`.
+    """
+    database_name(url)
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:  # an unknown option: `?sslmod=require`
+        raise ValueError(f"DATABASE_URL: {str(exc).strip()}") from None
+    for port in str(params.get("port") or "5432").split(","):  # one per host, if several
+        if not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise ValueError(f"DATABASE_URL: port must be a number 1..65535, got {port!r}")
+    sslmode = params.get("sslmode")
+    if sslmode is not None and sslmode not in SSLMODES:
+        raise ValueError(f"DATABASE_URL: sslmode must be one of {', '.join(SSLMODES)}")
 
 
 def database_name(url: str) -> str:

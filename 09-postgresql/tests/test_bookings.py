@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from shopdb import bookings
+from shopdb import bookings, db
 
 pytestmark = pytest.mark.postgres
 
@@ -60,3 +62,53 @@ def test_overlapping_finds_the_stays_sharing_an_instant(shop: psycopg.Connection
     assert guests(at(2), at(3)) == ["ada"]
     assert guests(at(2), at(4)) == ["ada", "grace"]
     assert guests(at(5), at(6)) == []  # grace leaves as this begins: half-open
+
+
+def test_two_racing_transactions_cannot_both_book_the_room(connect: db.Connect) -> None:
+    # Two sessions book room 2 for overlapping nights at the same moment. Neither can see
+    # the other's uncommitted row, so a "SELECT, then INSERT if free" check in the app would
+    # let both through. The constraint does not: the second INSERT waits for the first
+    # transaction, and fails once it commits.
+    start = datetime(2031, 1, 10, tzinfo=UTC)
+    outcome: dict[str, object] = {}
+    with connect() as first, connect() as second, connect() as watcher:
+        try:
+            with first.transaction():
+                bookings.book(first, 2, "ada", start, start + timedelta(days=3))
+                second_pid = second.info.backend_pid
+
+                def book_second() -> None:
+                    try:
+                        end = start + timedelta(days=4)
+                        outcome["second"] = bookings.book(second, 2, "grace", start, end)
+                    except bookings.BookingOverlap as exc:
+                        outcome["second"] = exc
+
+                racer = threading.Thread(target=book_second)
+                racer.start()
+                wait_until_blocked(watcher, second_pid)  # grace's INSERT waits on ada's row
+            # first's transaction committed here: the waiting INSERT now sees ada's stay
+            racer.join(timeout=30)
+
+            assert isinstance(outcome["second"], bookings.BookingOverlap)
+            rows = watcher.execute(
+                "SELECT guest FROM bookings WHERE room_id = 2 AND lower(during) >= %s", (start,)
+            ).fetchall()
+            assert rows == [("ada",)]
+        finally:
+            watcher.execute("DELETE FROM bookings WHERE lower(during) >= %s", (start,))
+            watcher.commit()
+
+
+def wait_until_blocked(watcher: psycopg.Connection, pid: int, timeout: float = 30) -> None:
+    """Poll pg_stat_activity until `pid` waits on a lock: a condition, not a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = watcher.execute(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+        watcher.rollback()  # a fresh snapshot of pg_stat_activity on every poll
+        if row and row[0] == "Lock":
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"session {pid} never waited on a lock")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+import main
 from shopdb import db
 from shopdb.settings import with_database
 
@@ -87,6 +88,43 @@ def test_bad_setting_names_its_variable() -> None:
     assert one_line(result.stderr) == (
         "error: bad settings: DATASET_SCALE: Input should be greater than or equal to 1"
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "line"),
+    [
+        (":notaport/lessons", "port must be a number 1..65535, got 'notaport'"),
+        (":99999/lessons", "port must be a number 1..65535, got '99999'"),
+        ("/lessons?sslmode=bogus", "sslmode must be one of disable, allow, prefer, require,"),
+        ("/lessons?sslmod=require", 'invalid URI query parameter: "sslmod"'),
+    ],
+    ids=["port-not-a-number", "port-out-of-range", "sslmode", "unknown-option"],
+)
+def test_a_bad_port_or_option_is_a_settings_error_not_a_stopped_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], query: str, line: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres:secret@localhost{query}")
+
+    assert main.main(["tour"]) == 2
+
+    assert one_line(capsys.readouterr().err).startswith(
+        f"error: bad settings: DATABASE_URL: {line}"
+    )
+
+
+@pytest.mark.postgres
+def test_ssl_the_server_does_not_offer_is_a_settings_error(
+    postgres_server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The compose server (and CI's) runs without SSL: sslmode=require cannot be met there.
+    url = with_database(postgres_server, "lessons") + "?sslmode=require"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    assert main.main(["tour"]) == 2
+
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("error: bad settings: DATABASE_URL (")
+    assert line.endswith("server does not support SSL, but SSL was required")
 
 
 @pytest.mark.parametrize("command", [[], ["seed"], ["tour"], ["explain", "brin"]], ids=str)

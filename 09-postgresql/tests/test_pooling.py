@@ -12,8 +12,8 @@ import pytest
 from psycopg_pool import ConnectionPool
 from rich.console import Console
 
+from demo.tour import Tour
 from shopdb import db, pooling
-from shopdb.tour import Tour
 
 pytestmark = pytest.mark.postgres
 

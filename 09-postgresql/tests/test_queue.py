@@ -8,8 +8,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import pq
 
-from shopdb import db, jobqueue
+from shopdb import db, jobqueue, plans
 
 pytestmark = pytest.mark.postgres
 
@@ -22,22 +23,81 @@ def queue(connect: db.Connect) -> Iterator[psycopg.Connection]:
     conn.close()
 
 
-def test_a_locked_job_is_skipped_not_waited_for(
+def test_a_claim_in_progress_is_skipped_not_waited_for(
     queue: psycopg.Connection, connect: db.Connect
 ) -> None:
     jobqueue.enqueue(queue, [{"n": 1}, {"n": 2}])
+    claim = {"worker": "w", "lease": jobqueue.LEASE}
     with connect() as first, connect() as second:
         # If SKIP LOCKED did not work, the second claim would block: fail fast instead.
         second.execute("SET lock_timeout = '2s'")
         second.commit()
 
-        held = first.execute(jobqueue.CLAIM).fetchone()  # transaction open: job 1 locked
-        taken = second.execute(jobqueue.CLAIM).fetchone()
+        held = first.execute(jobqueue.CLAIM, claim).fetchone()  # not committed: job 1 locked
+        taken = second.execute(jobqueue.CLAIM, claim).fetchone()
 
         assert held is not None and taken is not None
         assert (held[0], taken[0]) == (1, 2)
         first.rollback()
         second.rollback()
+
+
+def test_the_handler_runs_with_no_transaction_open_and_the_claim_visible(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}])
+    seen: list[object] = []
+
+    with connect() as worker:
+
+        def handler(payload: dict[str, Any]) -> None:
+            # The worker's session is idle, not "idle in transaction": no snapshot held
+            # open for as long as the job takes. Another session sees who holds the job.
+            seen.append(worker.info.transaction_status)
+            with connect() as observer:
+                seen.append(observer.execute("SELECT leased_by FROM jobs").fetchone())
+
+        assert jobqueue.work_one(worker, "w0", handler) == 1
+
+    assert seen == [pq.TransactionStatus.IDLE, ("w0",)]
+    assert queue.execute("SELECT status, attempts FROM jobs").fetchall() == [("done", 1)]
+
+
+def test_a_crashed_workers_job_is_claimed_again_when_its_lease_runs_out(
+    queue: psycopg.Connection, connect: db.Connect
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}])
+    with connect() as dying:
+        crashed = jobqueue.claim(dying, "w0")  # ...and the worker dies: no complete, no release
+    assert crashed is not None
+
+    with connect() as other:
+        assert jobqueue.claim(other, "w1") is None  # leased: not free yet
+        # Time passes (moved on here, rather than waited for): the lease runs out.
+        queue.execute("UPDATE jobs SET leased_until = now() - interval '1 second'")
+        queue.commit()
+        again = jobqueue.claim(other, "w1")
+        assert again is not None and (again.id, again.attempt) == (1, 2)
+
+        # The first worker comes back late: its lease is gone, so it may not finish the job.
+        with connect() as late, pytest.raises(jobqueue.LeaseLost):
+            jobqueue.complete(late, crashed, "w0")
+        jobqueue.complete(other, again, "w1")
+
+    assert queue.execute("SELECT job_id, worker FROM job_runs").fetchall() == [(1, "w1")]
+
+
+def test_the_claim_reads_the_partial_index_of_queued_jobs(queue: psycopg.Connection) -> None:
+    jobqueue.enqueue(queue, [{"n": i} for i in range(2_000)])
+    queue.execute("UPDATE jobs SET status = 'done' WHERE id <= 1990")
+    queue.execute("ANALYZE jobs")
+    queue.commit()
+
+    claim = {"worker": "w", "lease": jobqueue.LEASE}
+    plan = plans.explain(queue, jobqueue.CLAIM, claim, analyze=False)
+    queue.rollback()
+
+    assert "jobs_queued_idx" in plans.index_scans(plan)
 
 
 def test_concurrent_workers_run_every_job_exactly_once(

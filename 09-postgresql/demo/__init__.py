@@ -1,0 +1,1 @@
+"""What `python main.py tour` and `explain` print; the demos themselves live in shopdb/."""

@@ -1,0 +1,1 @@
+"""The command-line rig shared by main.py and bench.py."""
