@@ -132,13 +132,21 @@ class ProductCache:
     async def _single_flight(
         self, product_id: int, pointer: str, entries: str, lock: str
     ) -> Product | None:
+        assert self._lock is not None
         deadline = time.monotonic() + self._lock_wait
-        pause = 0.002
-        while True:
-            token = await self._lock.acquire(lock)  # type: ignore[union-attr]
+        pause, waited = 0.002, False
+        while time.monotonic() < deadline:
+            token = await self._lock.acquire(lock)
             if token is not None:
-                return await self._load(product_id, lock, token)
-            self.stats.waits += 1
+                # Check again under the lock: the previous holder may have stored the entry
+                # and released the lock between our last look and our acquire.
+                entry = await self._cached(pointer, entries)
+                if entry is None:
+                    return await self._load(product_id, lock, token)
+                await self._lock.release(lock, token)
+                return _product(entry)
+            if not waited:
+                waited, self.stats.waits = True, self.stats.waits + 1
             # Somebody else is loading: wait for their entry rather than load again.
             while time.monotonic() < deadline:
                 await asyncio.sleep(pause)
@@ -146,11 +154,10 @@ class ProductCache:
                 entry = await self._cached(pointer, entries)
                 if entry is not None:
                     return _product(entry)
-                if not await self._lock.held(lock):  # type: ignore[union-attr]
+                if not await self._lock.held(lock):
                     break  # the holder died or failed: try to take the lock ourselves
-            else:
-                # The deadline is for the whole lookup: past it, go to the database directly.
-                return await self._load(product_id, None, None)
+        # The deadline is for the whole lookup: past it, go to the database directly.
+        return await self._load(product_id, None, None)
 
     async def _cached(self, pointer: str, entries: str) -> dict[str, object] | None:
         _version, raw = await self._read(keys=[pointer], args=[entries])
@@ -200,11 +207,6 @@ class ProductCache:
             pointer, _, _ = self._keys(product_id)
             await self._bump(keys=[pointer], args=[product.version, self._pointer_ttl_ms])
         return product
-
-    async def forget(self, product_ids: list[int]) -> None:
-        """Drop the pointers (and so every entry) of these products."""
-        if product_ids:
-            await self._redis.delete(*(self._keys(i)[0] for i in product_ids))
 
 
 def _product(entry: dict[str, object]) -> Product | None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import aio_pika
 import pytest
@@ -21,7 +20,7 @@ from aio_pika.abc import AbstractConnection
 
 from messaging.amqp.topology import OrderTopology
 from messaging.productdb import ProductDB
-from messaging.settings import Settings, mask_url
+from messaging.settings import mask_url
 
 
 def _unavailable(service: str, hint: str) -> None:
@@ -78,30 +77,6 @@ async def r(redis_url: str, namespace: str) -> AsyncIterator[aredis.Redis]:
     if keys:
         await client.delete(*keys)
     await client.aclose()
-
-
-MakeSettings = Callable[..., Settings]
-
-
-@pytest.fixture
-def make_settings(redis_url: str, namespace: str) -> MakeSettings:
-    """The documented defaults (no .env), the test's services and namespace, then overrides."""
-
-    def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            name: field.default for name, field in Settings.model_fields.items()
-        }
-        values.update(
-            _env_file=None,
-            redis_url=redis_url,
-            rabbitmq_url=os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/",
-            database_url="sqlite://",
-            namespace=namespace,
-        )
-        values.update(overrides)
-        return Settings(**values)
-
-    return make
 
 
 @pytest.fixture

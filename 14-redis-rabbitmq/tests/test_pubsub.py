@@ -4,6 +4,7 @@ and the loss: a message published while nobody listens is gone, where a stream k
 from __future__ import annotations
 
 import pytest
+import redis.asyncio as aredis
 
 from messaging.pubsub import publish, receive, subscription
 from messaging.streams import EventStream
@@ -51,3 +52,25 @@ async def test_pubsub_drops_what_nobody_heard_while_a_stream_keeps_it(r, namespa
     # Then pub/sub never delivers it (nobody heard it), the stream does
     assert heard_by == 0 and from_pubsub == []
     assert from_stream == [(entry_id, {"order": "1"})]
+
+
+async def test_publish_never_waits_for_a_subscriber_that_does_not_read(
+    r, redis_url, namespace
+) -> None:
+    # Given a subscriber (on a client named so we can find it) that subscribes and reads nothing
+    channel = f"{namespace}.firehose"
+    named = aredis.Redis.from_url(redis_url, client_name=f"{namespace}-stalled")
+    async with subscription(named, channels=(channel,)):
+        payload = "x" * 10_000
+
+        # When 2,000 messages of 10 kB are published
+        heard = [await publish(r, channel, payload) for _ in range(2_000)]
+
+        # Then every PUBLISH returned at once (no back-pressure), and what the subscriber has
+        # not read piles up in Redis' output buffer for its connection: that buffer, not the
+        # publisher, is what `client-output-buffer-limit pubsub` cuts off.
+        clients = await r.client_list()
+        mine = next(c for c in clients if c.get("name") == f"{namespace}-stalled")
+        assert heard == [1] * 2_000
+        assert int(mine["omem"]) > 0
+    await named.aclose()

@@ -99,3 +99,16 @@ async def test_maxlen_trims_to_about_the_cap(r, namespace) -> None:
     assert 100 <= length <= 200
     first = (await capped.range())[0][1]["n"]
     assert int(first) >= 800  # what was trimmed is gone: the oldest entries
+
+
+async def test_maxlen_trims_entries_the_group_never_read(r, namespace) -> None:
+    # A stream has no back-pressure on producers: a consumer that falls behind loses the
+    # oldest entries to trimming, read or not.
+    capped = EventStream(r, f"{namespace}:behind", "slow", maxlen=100)
+    await capped.ensure_group()
+    for n in range(1_000):
+        await capped.add({"n": str(n)})
+
+    first_read = (await capped.read("c", count=1))[0][1]["n"]
+
+    assert int(first_read) >= 800  # entries 0..~799 were never delivered to the group
