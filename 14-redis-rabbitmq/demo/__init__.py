@@ -1,0 +1,1 @@
+"""Narrated runs of the lesson: `python main.py demo`, `publish` and `consume`."""

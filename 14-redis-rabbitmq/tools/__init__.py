@@ -1,0 +1,1 @@
+"""Command-line helpers shared by main.py and bench.py (not part of the concept package)."""
