@@ -54,17 +54,19 @@ class AdaptiveThrottle:
         return max(0.0, (requests - self.k * accepts) / (requests + 1))
 
     def allow(self) -> bool:
-        """Ask before each call. A refused call counts as a request too: that is what keeps
-        the probability up while the backend is still rejecting."""
-        p = self.rejection_probability()
-        self._bucket()[1] += 1
-        if self._rng.random() < p:
+        """Ask before each call. A refused call counts as a request at once: that is what
+        keeps the probability up while the backend is still rejecting."""
+        if self._rng.random() < self.rejection_probability():
+            self._bucket()[1] += 1
             self.refused_locally += 1
             return False
         return True
 
     def record(self, accepted: bool) -> None:
-        """After a sent call: accepted unless the backend said it was overloaded (429, 503)
-        or did not answer at all."""
-        if accepted:
-            self._bucket()[2] += 1
+        """After a sent call, with its outcome: accepted unless the backend said it was
+        overloaded (429, 503) or did not answer at all. A sent call is counted here, when it
+        ends, not when it starts: counted at the start, the first N concurrent calls of a
+        fresh client would be N requests with 0 accepts, and it would refuse the next one."""
+        bucket = self._bucket()
+        bucket[1] += 1
+        bucket[2] += accepted

@@ -59,8 +59,7 @@ def test_throttle_sends_everything_while_the_backend_accepts(clock: FakeClock) -
 
 def test_throttle_follows_the_sre_formula(clock: FakeClock) -> None:
     throttle = AdaptiveThrottle(k=2, clock=clock, rng=random.Random(1))
-    for i in range(100):  # 100 requests, the backend accepted 30
-        throttle.allow()
+    for i in range(100):  # 100 requests sent, the backend accepted 30
         throttle.record(accepted=i < 30)
     # max(0, (requests - K * accepts) / (requests + 1)) = (100 - 60) / 101
     assert throttle.rejection_probability() == pytest.approx(40 / 101)
