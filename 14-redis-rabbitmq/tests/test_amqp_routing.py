@@ -51,7 +51,9 @@ async def test_direct_and_fanout_exchanges(
     amqp, doomed, namespace, kind, bindings, publish, expected
 ) -> None:
     channel = await amqp.channel()
-    exchange = await channel.declare_exchange(doomed.exchange(f"{namespace}.{kind.value}"), kind)
+    exchange = await channel.declare_exchange(
+        doomed.exchange(f"{namespace}.{kind.value}"), kind, durable=True
+    )
     queues = {}
     for name, key in bindings.items():
         queue = await channel.declare_queue(doomed.queue(f"{namespace}.{name}"), exclusive=True)
@@ -66,7 +68,7 @@ async def test_direct_and_fanout_exchanges(
 async def test_a_headers_exchange_matches_on_headers_all_or_any(amqp, doomed, namespace) -> None:
     channel = await amqp.channel()
     exchange = await channel.declare_exchange(
-        doomed.exchange(f"{namespace}.headers"), ExchangeType.HEADERS
+        doomed.exchange(f"{namespace}.headers"), ExchangeType.HEADERS, durable=True
     )
     both = await channel.declare_queue(doomed.queue(f"{namespace}.both"), exclusive=True)
     either = await channel.declare_queue(doomed.queue(f"{namespace}.either"), exclusive=True)
@@ -122,7 +124,7 @@ async def test_an_acked_message_is_gone_and_a_new_queue_sees_only_new_messages(
 ) -> None:
     channel = await amqp.channel()
     exchange = await channel.declare_exchange(
-        doomed.exchange(f"{namespace}.events"), ExchangeType.FANOUT
+        doomed.exchange(f"{namespace}.events"), ExchangeType.FANOUT, durable=True
     )
     early = await channel.declare_queue(doomed.queue(f"{namespace}.early"), exclusive=True)
     await early.bind(exchange)

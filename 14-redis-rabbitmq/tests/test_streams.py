@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import pytest
+import redis.asyncio as aredis
 
 from messaging.streams import EventStream
 
@@ -32,10 +33,13 @@ async def wait_idle(stream: EventStream, idle_ms: int) -> None:
     raise AssertionError("entries never became idle")
 
 
-async def test_a_dead_consumers_pending_entry_is_reclaimed_and_acked(stream) -> None:
-    # Given consumer "a" read two entries and died without acking them
+async def test_a_dead_consumers_pending_entry_is_reclaimed_and_acked(stream, redis_url) -> None:
+    # Given consumer "a", on a connection of its own, read two entries and died without acking
     ids = [await stream.add({"order": str(n)}) for n in (1, 2)]
-    assert [i for i, _ in await stream.read("a", count=10)] == ids
+    a_conn = aredis.Redis.from_url(redis_url, decode_responses=True)
+    a = EventStream(a_conn, stream.name, stream.group, stream.maxlen)
+    assert [i for i, _ in await a.read("a", count=10)] == ids
+    await a_conn.aclose()  # gone: Redis keeps its entries pending all the same
     pending = await stream.pending()
     assert [(p.id, p.consumer, p.deliveries) for p in pending] == [(i, "a", 1) for i in ids]
 
