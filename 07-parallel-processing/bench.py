@@ -32,10 +32,11 @@ from parallel.settings import Settings
 from parallel.shm import shared_array, whole_sum_pickled, whole_sum_shared
 from parallel.wordcount import count_file
 from tools import amdahl
+from tools.amdahl import amdahl_note
 from tools.cli import OneLineParser
 from tools.corpus import write_corpus
 from tools.machine import idle_share, machine_header
-from tools.measure import CoreTime, core_time, interleaved, ratio, table, task_cpu
+from tools.measure import core_time, cores_note, interleaved, ratio, table, task_cpu
 from tools.plot import speedup_plot
 
 DOCS = Path(__file__).resolve().parent / "docs"
@@ -72,10 +73,13 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
                 ex = stack.enter_context(make_executor(strategy, n))
                 runs[f"{strategy} {n}"] = partial(on_pool, ex, count_primes, tasks)
         measured = interleaved(runs, s.repeat)
-        serial_cpu = time.process_time()
+        # One more serial run on both clocks: its CPU is the work itself, and CPU / wall is the
+        # share of a core the serial run got (under 100% when other programs took the rest).
+        wall0, cpu0 = time.perf_counter(), time.process_time()
         for t in tasks:
             count_primes(t)
-        serial_cpu = time.process_time() - serial_cpu
+        serial_cpu = time.process_time() - cpu0
+        serial_share = serial_cpu / (time.perf_counter() - wall0)
         with make_executor("processes", cores) as ex:
             pids = sorted({pid for pid, _ in start_workers(ex.map, cores)})
             where = core_time(partial(on_pool, ex, count_primes, tasks), pids, s.repeat)
@@ -97,54 +101,8 @@ def scaling(s: Sizes, cores: int) -> dict[str, dict[int, float]]:
     heads = ["workers", "threads s", "processes s", "threads speedup", "processes speedup"]
     print(table([*heads, "ideal", "Amdahl fit"], rows))
     print(amdahl_note(p, cores))
-    print(cores_note(where, serial, serial_cpu, kernel_cpu, cores, s.repeat))
+    print(cores_note(where, serial, serial_cpu, serial_share, kernel_cpu, cores, s.repeat))
     return times
-
-
-def amdahl_note(p: float, cores: int) -> str:
-    """The fit, and how much it rests on: a ceiling fitted to one point is a guess, say so."""
-    # At 1 worker the model gives 1x whatever p is, so only 2..cores workers say anything about p.
-    points = cores - 1
-    if points < 1:
-        return "Amdahl fit: not possible on 1 core (no speedup to fit)"
-    count = "1 point" if points == 1 else f"{points} points"
-    which = f"{cores} workers" if points == 1 else f"2..{cores} workers"
-    top = amdahl.ceiling(p)
-    ceiling = "unbounded" if top > 1000 else f"{top:.1f}x"
-    return (
-        f"Amdahl fit: parallel fraction p = {p:.3f}, fitted to {count} (the speedup at {which})\n"
-        f"  ceiling it implies for unlimited cores: {ceiling} - extrapolated from {count} far "
-        f"past {cores} cores: indicative only, not a measurement"
-    )
-
-
-def cores_note(
-    where: CoreTime | None,
-    serial: float,
-    serial_cpu: float,
-    kernel_cpu: float,
-    cores: int,
-    runs: int,
-) -> str:
-    """Where the cores' time went while `cores` warm workers ran the kernel, and what that
-    predicts: speedup = cores x (share the workers got) / (their CPU per task vs serial)."""
-    if where is None:
-        return "where the cores went: needs Linux /proc"
-    rows = [
-        ["the workers", where.workers, f"{where.workers / where.total:.0%}"],
-        ["bench process (tasks out, results in)", where.bench, f"{where.bench / where.total:.0%}"],
-        ["other programs on this machine", where.others, f"{where.others / where.total:.0%}"],
-        ["idle", where.idle, f"{where.idle / where.total:.0%}"],
-    ]
-    share = where.workers / where.total
-    cost = kernel_cpu / serial_cpu
-    return (
-        f"\nWhere the {cores} cores went while {cores} warm workers ran it (from /proc):\n"
-        + table(["who", "core-seconds", "share"], rows)
-        + f"\nthe kernel's CPU in a worker vs in the bench process: {cost:.2f}x; "
-        f"{cores} x {share:.0%} / {cost:.2f} = {cores * share / cost:.2f}x expected, "
-        f"{serial / (where.wall / runs):.2f}x measured in these {runs} runs"
-    )
 
 
 def map_reduce(s: Sizes, cores: int, var_dir: Path) -> None:

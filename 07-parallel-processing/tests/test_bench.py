@@ -7,7 +7,7 @@ import sys
 
 from conftest import LESSON
 
-from bench import amdahl_note
+from tools.amdahl import amdahl_note
 
 
 def test_bench_bad_argument_is_one_line_on_stderr_and_exit_2() -> None:

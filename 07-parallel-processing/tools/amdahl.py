@@ -35,3 +35,20 @@ def fit(speedups: Mapping[int, float]) -> float:
 def ceiling(p: float) -> float:
     """Speedup with infinitely many workers."""
     return float("inf") if p >= 1.0 else 1.0 / (1.0 - p)
+
+
+def amdahl_note(p: float, cores: int) -> str:
+    """The fit, and how much it rests on: a ceiling fitted to one point is a guess, say so."""
+    # At 1 worker the model gives 1x whatever p is, so only 2..cores workers say anything about p.
+    points = cores - 1
+    if points < 1:
+        return "Amdahl fit: not possible on 1 core (no speedup to fit)"
+    count = "1 point" if points == 1 else f"{points} points"
+    which = f"{cores} workers" if points == 1 else f"2..{cores} workers"
+    top = ceiling(p)
+    bound = "unbounded" if top > 1000 else f"{top:.1f}x"
+    return (
+        f"Amdahl fit: parallel fraction p = {p:.3f}, fitted to {count} (the speedup at {which})\n"
+        f"  ceiling it implies for unlimited cores: {bound} - extrapolated from {count} far "
+        f"past {cores} cores: indicative only, not a measurement"
+    )

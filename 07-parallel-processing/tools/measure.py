@@ -105,6 +105,42 @@ def core_time(run: Callable[[], Any], worker_pids: Sequence[int], repeat: int) -
     return out
 
 
+def cores_note(
+    where: CoreTime | None,
+    serial: float,
+    serial_cpu: float,
+    serial_share: float,
+    kernel_cpu: float,
+    cores: int,
+    runs: int,
+) -> str:
+    """Where the cores' time went while `cores` warm workers ran the kernel, and the speedup
+    that predicts: cores x (workers' share of all cores) / (serial's share of one core) /
+    (the kernel's CPU in a worker vs in the serial run)."""
+    if where is None:
+        return "where the cores went: needs Linux /proc"
+    rows = [
+        [who, seconds, f"{seconds / where.total:.0%}"]
+        for who, seconds in (
+            ("the workers", where.workers),
+            ("bench process (tasks out, results in)", where.bench),
+            ("other programs on this machine", where.others),
+            ("idle", where.idle),
+        )
+    ]
+    share = where.workers / where.total
+    cost = kernel_cpu / serial_cpu
+    expected = cores * share / serial_share / cost
+    measured = serial / (where.wall / runs)
+    return (
+        f"\nWhere the {cores} cores went while {cores} warm workers ran it (from /proc):\n"
+        + table(["who", "core-seconds", "share"], rows)
+        + f"\nserial run: {serial_share:.0%} of a core; kernel CPU in a worker vs serial: "
+        f"{cost:.2f}x\nspeedup = {cores} x {share:.0%} / {serial_share:.0%} / {cost:.2f} = "
+        f"{expected:.2f}x expected; {measured:.2f}x measured in these {runs} runs"
+    )
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table; floats printed with 3 significant decimals."""
 
