@@ -1,4 +1,4 @@
-"""Fixtures: a fresh database per test, on SQLite and (marker `postgres`) on PostgreSQL."""
+"""Fixtures: an empty database per test, on SQLite and (marker `postgres`) on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 PG_FALLBACK = "postgresql://postgres:postgres@localhost:5432/postgres"
 
@@ -48,25 +49,75 @@ def postgres_server() -> Iterator[URL]:
     yield url
 
 
+class PgDatabases:
+    """Throwaway databases test_04_alembic_<hex>, reused from test to test.
+
+    CREATE DATABASE copies a template and costs far more than emptying a schema, so a database
+    is created once per session and handed to the next test with a fresh `public` schema.
+    """
+
+    def __init__(self, server: URL) -> None:
+        self.server = server
+        self.admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def url(self, name: str) -> URL:
+        return self.server.set(database=name)
+
+    def create(self) -> str:
+        name = f"test_04_alembic_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        return name
+
+    def reset(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            # A connection a failed test left open could hold a lock the reset would wait for.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        engine = create_engine(self.url(name), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.names:
+                # FORCE: a failed test may have left a connection open; the drop must happen.
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases(postgres_server: URL) -> Iterator[PgDatabases]:
+    databases = PgDatabases(postgres_server)
+    yield databases
+    databases.drop_all()
+
+
 @pytest.fixture
-def make_pg_database(postgres_server: URL) -> Iterator[Callable[[], str]]:
-    """A factory of throwaway databases test_04_alembic_<hex>, all dropped after the test."""
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    created: list[str] = []
+def make_pg_database(pg_databases: PgDatabases) -> Callable[[], str]:
+    """A factory of empty PostgreSQL databases for one test (each call: another one)."""
+    handed_out = 0
 
     def make() -> str:
-        name = f"test_04_alembic_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        return postgres_server.set(database=name).render_as_string(hide_password=False)
+        nonlocal handed_out
+        if handed_out == len(pg_databases.names):
+            name = pg_databases.create()  # new, hence empty
+        else:
+            name = pg_databases.names[handed_out]
+            pg_databases.reset(name)
+        handed_out += 1
+        return pg_databases.url(name).render_as_string(hide_password=False)
 
-    yield make
-    with admin.connect() as connection:
-        for name in created:
-            # FORCE: a failed test may have left a connection open; the drop must still happen.
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return make
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
