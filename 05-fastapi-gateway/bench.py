@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -58,6 +61,30 @@ async def client_cpu_us(url: str, n: int, inflight: int = 8) -> float:
         before = time.process_time()
         await asyncio.gather(*(worker(n // inflight) for _ in range(inflight)))
         return (time.process_time() - before) / (n // inflight * inflight) * 1e6
+
+
+def profile_gateway(seconds: float, connections: int) -> dict[str, float]:
+    """Where the gateway's time goes under the same wrk load: pyinstrument, by package."""
+    up, gw = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        out = Path(tmp, "profile.json")
+        stack.enter_context(process(uvicorn_cmd("services.catalog:create_app", up)))
+        wait_healthy(f"http://127.0.0.1:{up}/health")
+        profiled = [sys.executable, "-m", "tools.profiled", "gateway.app:create_app", str(gw)]
+        env = gateway_env(f"http://127.0.0.1:{up}")
+        gateway = stack.enter_context(process([*profiled, str(out)], env))
+        url, headers = f"http://127.0.0.1:{gw}{PATH}", {"X-API-Key": "bench-key"}
+        wait_healthy(f"http://127.0.0.1:{gw}/health")
+        wrk(url, 1, connections, headers, [])  # warm-up, not profiled
+        gateway.send_signal(signal.SIGUSR1)
+        wrk(url, seconds, connections, headers, [])
+        gateway.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 30
+        while not out.exists() or not out.read_text():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the profiled gateway wrote no profile")
+            time.sleep(0.1)
+        return json.loads(out.read_text())
 
 
 def proxy_runs(
@@ -189,6 +216,9 @@ def main() -> int:
     parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, no plot")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument(
+        "--profile", action="store_true", help="only profile the gateway under load (pyinstrument)"
+    )
     args = parser.parse_args()
     if args.connections < 1:
         parser.error("--connections must be at least 1")
@@ -198,6 +228,14 @@ def main() -> int:
             return 1
     seconds, repeats, n = (1, 1, 20_000) if args.quick else (5, 3, 200_000)
     print(machine())
+    if args.profile:
+        shares = profile_gateway(seconds, args.connections)
+        print(f"where the gateway's time goes under wrk ({args.connections} connections, "
+              f"{seconds} s), pyinstrument samples by package:")  # fmt: skip
+        for name, share in shares.items():
+            if share >= 0.005:
+                print(f"  {name:<44}{share:>6.0%}")
+        return 0
     print(f"wrk: 1 thread, {args.connections} connections, {seconds} s x {repeats} rounds, "
           f"GET {PATH} (a ~60-byte JSON body); medians\n")  # fmt: skip
     runs, client_us = proxy_runs(seconds, repeats, args.connections, 300 if args.quick else 3000)

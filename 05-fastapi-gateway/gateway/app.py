@@ -71,6 +71,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="API gateway",
         summary="Routes /users, /orders and /products to their services; composes orders.",
         lifespan=lifespan,
+        # No "did you mean /health/?" redirects: every path that is not the gateway's own
+        # goes to the proxy as it is, without a second round of route matching.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
 
@@ -99,8 +102,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Readiness(ready=ok, upstreams=healthy, limiter=limiter)
 
     app.include_router(compose.router)
-    # Last: the catch-all must not shadow /health, /ready, /docs or the composite route.
-    app.include_router(proxy.router)
+    # Whatever no route above matches goes to the proxy, so it cannot shadow /health, /ready,
+    # /docs or the composite route.
+    app.router.default = proxy.proxy
 
     # add_middleware wraps what is already there, so the last added runs first:
     # Edge (request id, timing, log) sees every request, CORS answers preflights, GZip innermost.
