@@ -148,7 +148,7 @@ def pool_cost(s: Sizes, cores: int) -> None:
             list(ex.map(count_primes, [(0, 10)] * cores))
 
     runs = {m: partial(start_and_stop, m) for m in START_METHODS}
-    times = interleaved(runs, max(2, s.repeat))
+    times = interleaved(runs, s.repeat)  # full: 3 rounds; quick: 1, after the warm-up
     rows = [[m, t * 1000, ratio(t, times["fork"])] for m, t in times.items()]
     print(f"\n### What a pool of {cores} costs to start and stop, by start method")
     print(table(["start method", "ms", "vs fork"], rows))
