@@ -11,7 +11,7 @@ from tokens.issue import ACCESS_TYP
 from tokens.keys import SigningKey
 from tokens.verify import Policy
 
-ISS, AUD = "http://auth.test", "lesson-15-api"
+ISS, AUD = "http://localhost:8000", "lesson-15-api"
 POLICY = Policy(issuer=ISS, audience=AUD, leeway_s=30)
 
 

@@ -8,6 +8,7 @@ RS256 -> HS256 key confusion, where an attacker signs with the *public* key as a
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ class SigningKey:
     # bytes for HS256 (the shared secret), a cryptography private key object otherwise
     private: Any
 
-    @property
+    @functools.cached_property
     def public(self) -> Any:
-        """What a verifier needs: the public key, or for HS256 the same secret (so keep it)."""
+        """What a verifier needs: the public key, or for HS256 the same secret (so keep it).
+        Cached: deriving it from the private key again costs more than a verification."""
         return self.private if self.alg == "HS256" else self.private.public_key()
 
     def public_jwk(self) -> dict[str, Any]:
