@@ -23,12 +23,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 
 from gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from gateway.upstream import new_session
 from tools.cli import OneLineParser
 from tools.harness import (
     LESSON,
@@ -47,20 +49,34 @@ from tools.harness import (
 PATH = "/products/1"
 
 
-async def client_cpu_us(url: str, n: int, inflight: int = 8) -> float:
-    """CPU per request of an httpx.AsyncClient alone, the gateway's own client, in this process."""
+async def client_cpu_us(kind: str, url: str, n: int, inflight: int = 8) -> float:
+    """CPU per request of an HTTP client alone, in this process: the gateway's (aiohttp) and
+    the one it used before (httpx), on the same upstream, body read whole."""
+    if kind == "aiohttp":
+        async with new_session() as session:
+
+            async def get() -> None:
+                async with session.get(url) as response:
+                    await response.read()
+
+            return await _cpu_per_call(get, n, inflight)
     async with httpx.AsyncClient() as client:
 
-        async def worker(count: int) -> None:
-            for _ in range(count):
-                async with client.stream("GET", url) as response:
-                    async for _chunk in response.aiter_raw():
-                        pass
+        async def get() -> None:
+            await client.get(url)
 
-        await worker(50)  # warm-up: connections open, code paths hot
-        before = time.process_time()
-        await asyncio.gather(*(worker(n // inflight) for _ in range(inflight)))
-        return (time.process_time() - before) / (n // inflight * inflight) * 1e6
+        return await _cpu_per_call(get, n, inflight)
+
+
+async def _cpu_per_call(call: Callable[[], Awaitable[None]], n: int, inflight: int) -> float:
+    async def worker(count: int) -> None:
+        for _ in range(count):
+            await call()
+
+    await worker(50)  # warm-up: connections open, code paths hot
+    before = time.process_time()
+    await asyncio.gather(*(worker(n // inflight) for _ in range(inflight)))
+    return (time.process_time() - before) / (n // inflight * inflight) * 1e6
 
 
 def profile_gateway(seconds: float, connections: int) -> dict[str, float]:
@@ -89,7 +105,7 @@ def profile_gateway(seconds: float, connections: int) -> dict[str, float]:
 
 def proxy_runs(
     seconds: float, repeats: int, connections: int, client_n: int
-) -> tuple[dict[str, list[Load]], float]:
+) -> tuple[dict[str, list[Load]], dict[str, float]]:
     up, ng, gw = free_port(), free_port(), free_port()
     results: dict[str, list[Load]] = {"direct": [], "nginx": [], "gateway": []}
     with ExitStack() as stack:
@@ -111,11 +127,14 @@ def proxy_runs(
         for _ in range(repeats):
             for name, (url, headers, pids) in targets.items():
                 results[name].append(wrk(url, seconds, connections, headers, pids))
-        client = statistics.median(
-            asyncio.run(client_cpu_us(f"http://127.0.0.1:{up}{PATH}", client_n))
-            for _ in range(repeats)
-        )
-    return results, client
+        clients = {
+            kind: statistics.median(
+                asyncio.run(client_cpu_us(kind, f"http://127.0.0.1:{up}{PATH}", client_n))
+                for _ in range(repeats)
+            )
+            for kind in ("aiohttp", "httpx")
+        }
+    return results, clients
 
 
 async def limiter_rate(
@@ -189,7 +208,7 @@ def plot(medians: dict[str, Load], limits: dict[str, float], path: Path) -> None
 FIELDS = ("rps", "p50_ms", "p99_ms", "cpu_us")
 
 
-def report(medians: dict[str, Load], client_us: float) -> None:
+def report(medians: dict[str, Load], clients: dict[str, float]) -> None:
     direct = medians["direct"]
     print(f"{'target':<9}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'added p50':>11}"
           f"{'req/s vs direct':>17}{'CPU/req':>11}")  # fmt: skip
@@ -208,8 +227,9 @@ def report(medians: dict[str, Load], client_us: float) -> None:
     print(f"gateway throughput / nginx's: {gateway.rps / nginx_.rps:.2f}x")
     if nginx_.cpu_us > 0:
         print(f"gateway CPU per request / nginx's: {gateway.cpu_us / nginx_.cpu_us:.0f}x")
-    print(f"of the gateway's CPU per request, its httpx client alone: {client_us:.0f} us "
-          f"({client_us / gateway.cpu_us:.0%})")  # fmt: skip
+    aio, hx = clients["aiohttp"], clients["httpx"]
+    print(f"of the gateway's CPU per request, its aiohttp client alone: {aio:.0f} us "
+          f"({aio / gateway.cpu_us:.0%}); httpx alone: {hx:.0f} us ({hx / aio:.1f}x)")  # fmt: skip
 
 
 def main() -> int:
@@ -238,12 +258,12 @@ def main() -> int:
         return 0
     print(f"wrk: 1 thread, {args.connections} connections, {seconds} s x {repeats} rounds, "
           f"GET {PATH} (a ~60-byte JSON body); medians\n")  # fmt: skip
-    runs, client_us = proxy_runs(seconds, repeats, args.connections, 300 if args.quick else 3000)
+    runs, clients = proxy_runs(seconds, repeats, args.connections, 300 if args.quick else 3000)
     medians = {
         name: Load(*(statistics.median(getattr(r, f) for r in loads) for f in FIELDS))
         for name, loads in runs.items()
     }
-    report(medians, client_us)
+    report(medians, clients)
 
     limits = asyncio.run(limiter_runs(n, repeats))
     print(f"\n{'rate limiter':<24}{'decisions/s':>14}{'vs memory':>11}")
