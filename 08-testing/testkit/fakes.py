@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from orders.domain import Coupon, Order, Product
 from orders.payments import PaymentError
@@ -84,9 +84,6 @@ class FakeClock:
 
     def now(self) -> datetime:
         return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
 
 
 class RecordingNotifier:
