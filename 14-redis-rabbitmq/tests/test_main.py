@@ -161,3 +161,31 @@ def test_a_missing_service_is_named_with_the_url_masked(cli, service: str, redis
 
     assert (code, out) == (1, "")
     assert err == f"{expected} - run: docker compose up -d redis rabbitmq\n"
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("password", "refused the login: check the user and password in RABBITMQ_URL"),
+        ("vhost", "closed the connection: does the vhost in RABBITMQ_URL exist?"),
+    ],
+)
+def test_a_wrong_login_or_vhost_is_not_called_a_missing_service(
+    cli, redis_url, rabbitmq_url, change: str, expected: str
+) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(rabbitmq_url)
+    host = f"{parts.hostname}:{parts.port or 5672}"
+    user = parts.username or "guest"
+    if change == "password":
+        url = f"amqp://{user}:not-the-password@{host}/"
+    else:
+        url = f"amqp://{user}:{parts.password or 'guest'}@{host}/no-such-vhost-14"
+
+    code, _, err = cli("demo", REDIS_URL=redis_url, RABBITMQ_URL=url)
+
+    assert code == 1
+    assert err.count("\n") == 1 and expected in err, err
+    assert "not-the-password" not in err and "docker compose" not in err

@@ -9,7 +9,10 @@ from typing import NoReturn
 
 import aio_pika
 import redis.asyncio as aredis
+from aiormq.exceptions import AMQPConnectionError, AMQPError, ProbableAuthenticationError
+from aiormq.exceptions import AuthenticationError as AuthenticationFailed
 from pydantic import ValidationError
+from redis.exceptions import AuthenticationError
 
 from messaging.settings import Settings, mask_url
 
@@ -43,6 +46,8 @@ async def versions(settings: Settings) -> tuple[str, str] | str:
     client = aredis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
     try:
         redis_version = str((await client.info("server"))["redis_version"])
+    except AuthenticationError:
+        return f"Redis at {mask_url(settings.redis_url)} refused the login: check REDIS_URL"
     except (aredis.RedisError, OSError):
         return f"Redis not reachable at {mask_url(settings.redis_url)} - run: {START}"
     finally:
@@ -50,10 +55,15 @@ async def versions(settings: Settings) -> tuple[str, str] | str:
     # aiormq logs the failed connect with its own traceback-ish line; one line is ours to print.
     quiet = logging.getLogger("aiormq")
     level, quiet.level = quiet.level, logging.CRITICAL
+    url = mask_url(settings.rabbitmq_url)
     try:
         connection = await aio_pika.connect(settings.rabbitmq_url, timeout=5)
-    except Exception:  # refused, bad credentials, timeout: all "not reachable" to a learner
-        return f"RabbitMQ not reachable at {mask_url(settings.rabbitmq_url)} - run: {START}"
+    except (ProbableAuthenticationError, AuthenticationFailed):
+        return f"RabbitMQ at {url} refused the login: check the user and password in RABBITMQ_URL"
+    except (AMQPConnectionError, OSError, TimeoutError):
+        return f"RabbitMQ not reachable at {url} - run: {START}"
+    except AMQPError:  # the handshake failed after the login, e.g. an unknown vhost
+        return f"RabbitMQ at {url} closed the connection: does the vhost in RABBITMQ_URL exist?"
     finally:
         quiet.setLevel(level)
     try:
