@@ -112,7 +112,13 @@ async def cache_part(
     fresh = await cache.get(2)
     assert updated is not None and fresh is not None
     say(f"  product 2 repriced to 250 cents (invalidate-on-write): the next lookup sees "
-        f"{fresh.price_cents} cents, version {fresh.version}")  # fmt: skip
+        f"{fresh.price_cents} cents, version {fresh.version}, read from the database")  # fmt: skip
+    await cache.set_price(3, 350, write_through=True)
+    before = db.calls
+    stored = await cache.get(3)
+    assert stored is not None
+    say(f"  product 3 repriced to 350 cents (write-through): the next lookup sees "
+        f"{stored.price_cents} cents with {db.calls - before} database reads")  # fmt: skip
     return cache
 
 

@@ -43,6 +43,7 @@ def test_the_demo_runs_the_whole_scenario_and_leaves_nothing_behind(
     assert "100 concurrent misses on product 5 without single-flight: 100 database call" in out
     assert "100 concurrent misses on product 6 with single-flight: 1 database call" in out
     assert "the next lookup sees 250 cents, version 2" in out
+    assert "the next lookup sees 350 cents with 0 database reads" in out
     assert "returned, no queue bound for 'invoice.created'" in out
     assert "parked: order 3 after 3 attempts (2 retries 50 ms apart)" in out
     assert "x-death: rejected by" in out

@@ -59,18 +59,25 @@ async def test_publish_never_waits_for_a_subscriber_that_does_not_read(
 ) -> None:
     # Given a subscriber (on a client named so we can find it) that subscribes and reads nothing
     channel = f"{namespace}.firehose"
-    named = aredis.Redis.from_url(redis_url, client_name=f"{namespace}-stalled")
-    async with subscription(named, channels=(channel,)):
-        payload = "x" * 10_000
+    name = f"{namespace}-stalled"
+    named = aredis.Redis.from_url(redis_url, client_name=name)
+    payload = "x" * 10_000
 
-        # When 2,000 messages of 10 kB are published
-        heard = [await publish(r, channel, payload) for _ in range(2_000)]
-
-        # Then every PUBLISH returned at once (no back-pressure), and what the subscriber has
-        # not read piles up in Redis' output buffer for its connection: that buffer, not the
-        # publisher, is what `client-output-buffer-limit pubsub` cuts off.
+    async def buffered() -> int:
         clients = await r.client_list()
-        mine = next(c for c in clients if c.get("name") == f"{namespace}-stalled")
-        assert heard == [1] * 2_000
-        assert int(mine["omem"]) > 0
+        return int(next(c for c in clients if c.get("name") == name)["omem"])
+
+    async with subscription(named, channels=(channel,)):
+        # When messages of 10 kB are published, 5 MB at a time, until the kernel's socket
+        # buffers are full and Redis has to hold the rest (50 MB at most)
+        heard: list[int] = []
+        while not await buffered() and len(heard) < 5_000:
+            heard += [await publish(r, channel, payload) for _ in range(500)]
+
+        # Then every PUBLISH returned at once, delivered to the one subscriber (no
+        # back-pressure), and what it has not read piles up in Redis' output buffer for its
+        # connection: that buffer, not the publisher, is what
+        # `client-output-buffer-limit pubsub` cuts off.
+        assert set(heard) == {1}
+        assert await buffered() > 0
     await named.aclose()
