@@ -104,7 +104,7 @@ async def fan_out(n: int, latency: float, limit: int, repeats: int) -> dict[str,
                 run = sorted(runs[name], key=lambda r: r.wall)[len(runs[name]) // 2]  # median
                 speedup = base / run.wall
                 print(
-                    f"  {client:<9}{name:<14}{run.wall:>7.3f}s{speedup:>8.1f}x{ideal:>6g}x"
+                    f"  {client:<9}{name:<14}{run.wall:>7.3f}s{speedup:>8.1f}x{ideal:>6.3g}x"
                     f"{speedup / ideal * 100:>9.0f}%{run.client_cpu / n * 1000:>12.2f}"
                     f"{run.client_cpu / run.wall * 100:>5.0f}%{run.server_cpu / n * 1000:>12.2f}"
                 )

@@ -46,7 +46,7 @@ async def demo_fetch(settings: Settings) -> None:
     speedup = span / max(t.end for t in concurrent)
     rounds = -(-n // limit)  # ceil(n / limit): the last round may be only partly full
     print(
-        f"speedup {speedup:.1f}x (ideal {ideal_speedup(n, limit):g}x: "
+        f"speedup {speedup:.1f}x (ideal {ideal_speedup(n, limit):.3g}x: "
         f"{n} requests in {rounds} rounds of at most {limit})"
     )
 
