@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 
 import redis
@@ -117,7 +118,17 @@ def serve(settings: Settings, host: str, port: int) -> int:
     from tokens.app import create_app
     from tokens.users import DEMO_PASSWORDS, DEMO_SCOPES
 
-    url = f"http://{host}:{port}"
+    # Bind first: a busy port is then one line here, not uvicorn's log and traceback, and
+    # with --port 0 the port the OS chose is known before anything is printed.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    url = f"http://{host}:{sock.getsockname()[1]}"
     print(f"auth server + API on {url} (docs: {url}/docs, keys: {url}/.well-known/jwks.json)")
     print(
         f"signing {settings.algorithm}, keys in {settings.key_dir}, refresh tokens in "
@@ -137,11 +148,9 @@ def serve(settings: Settings, host: str, port: int) -> int:
         f"  python main.py verify $ACCESS --jwks-url {url}/.well-known/jwks.json "
         f"--aud {settings.audience} --iss {settings.issuer}"
     )
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-    except OSError as exc:
-        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
-        return 1
+    print("Ctrl-C stops the server.", flush=True)
+    config = uvicorn.Config(create_app(settings), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.conftest import login, make_settings
+from tokens.app import create_app
 from tokens.db import Base, RefreshToken, make_engine, make_sessions
 from tokens.refresh import Grant, RefreshRefused, RefreshStore, token_hash
 
@@ -105,3 +109,26 @@ def test_two_refreshes_racing_one_wins_and_the_family_is_revoked(store: RefreshS
         assert len(wins) == 1 and len(losses) == 1, results
         assert losses[0].reason == "reused"
         assert refused(store, wins[0].refresh_token) == "revoked"
+
+
+@pytest.mark.postgres
+def test_the_api_on_postgresql_rotates_and_detects_reuse(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    """The whole HTTP flow with DATABASE_URL pointing at PostgreSQL, as in production."""
+    engine = make_engine(postgres_database)
+    Base.metadata.drop_all(engine)
+    try:
+        with TestClient(create_app(make_settings(tmp_path, database_url=postgres_database))) as c:
+            first = login(c)
+            form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+            assert c.post("/token", data=form).status_code == 200
+            replay = c.post("/token", data=form)
+            assert replay.status_code == 400 and replay.json()["error"]["reason"] == "reused"
+        with engine.connect() as conn:
+            hashes = conn.execute(select(RefreshToken.token_hash)).scalars().all()
+        assert len(hashes) == 2 and token_hash(first["refresh_token"]) in hashes
+    finally:
+        engine.dispose()
+        Base.metadata.drop_all(engine)
+        engine.dispose()
