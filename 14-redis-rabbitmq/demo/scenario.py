@@ -20,7 +20,7 @@ import aio_pika
 import redis.asyncio as aredis
 from aio_pika.abc import AbstractConnection
 
-from messaging.amqp.consumer import Outcome, RetryingConsumer
+from messaging.amqp.consumer import Outcome, RetryingConsumer, attempt_of, last_death
 from messaging.amqp.publisher import Publisher, Unroutable
 from messaging.amqp.topology import OrderTopology
 from messaging.cache import ProductCache
@@ -198,10 +198,10 @@ async def _publish_and_watch(
     if parked is None:
         say("  the poison order never reached the parking queue")
         return False
-    death = parked.headers["x-death"][0]  # type: ignore[index]
-    say(f"  parked: order 3 after {parked.headers['x-attempt']} attempts "
+    queue, reason = last_death(parked) or ("?", "?")
+    say(f"  parked: order 3 after {attempt_of(parked)} attempts "
         f"({consumers['billing'].outcomes[Outcome.RETRIED]} retries {settings.retry_delay_ms} ms "
-        f"apart), x-death: {death['reason']} by {death['queue']}")  # fmt: skip
+        f"apart), x-death: {reason} by {queue}")  # fmt: skip
     await parked.ack()
     for name in consumers:
         say(f"  {name} ledger: {len(await ledgers[name].entries())} entries")

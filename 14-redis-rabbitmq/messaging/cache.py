@@ -191,7 +191,7 @@ class ProductCache:
             "delta": delta_ms,
         }
         version = product.version if product else 0  # 0: the tombstone of a missing row
-        args = [version, json.dumps(envelope), ttl, entries, self._pointer_ttl_ms]
+        args: list[str | int] = [version, json.dumps(envelope), ttl, entries, self._pointer_ttl_ms]
         return bool(await self._fill(keys=[pointer], args=args))
 
     async def set_price(

@@ -42,7 +42,8 @@ class EventStream:
 
     async def add(self, fields: dict[str, str]) -> str:
         # approximate=True is `MAXLEN ~`: the stream may keep a little more than maxlen.
-        return str(await self.redis.xadd(self.name, fields, maxlen=self.maxlen, approximate=True))
+        entry = await self.redis.xadd(self.name, dict(fields), maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+        return str(entry)
 
     async def read(self, consumer: str, count: int, block_ms: int | None = None) -> list[Entry]:
         """New entries for this consumer; they are pending on it until acked."""
@@ -85,7 +86,8 @@ class EventStream:
 
     async def range(self, start: str = "-", end: str = "+") -> list[Entry]:
         """Read the log directly, acked or not: a replay."""
-        return [(str(i), dict(f)) for i, f in await self.redis.xrange(self.name, start, end)]
+        entries = await self.redis.xrange(self.name, start, end)
+        return [(str(i), dict(f)) for i, f in entries]  # type: ignore[arg-type,union-attr]
 
 
 def _entries(reply: object) -> list[Entry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
@@ -27,7 +28,7 @@ async def drain(queue: AbstractQueue) -> list[AbstractIncomingMessage]:
     return out
 
 
-async def until(condition, within: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def until(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():

@@ -17,7 +17,7 @@ import pytest
 from aio_pika import Message
 from amqp_helpers import get_one, until
 
-from messaging.amqp.consumer import Outcome, PermanentError, RetryingConsumer
+from messaging.amqp.consumer import Outcome, PermanentError, RetryingConsumer, last_death
 from messaging.amqp.publisher import Publisher
 from messaging.events import OrderEvent
 from messaging.idempotency import Ledger
@@ -131,7 +131,8 @@ async def test_a_failing_message_is_retried_then_parked_with_its_x_death(amqp, t
     headers = parked.headers
     assert headers["x-attempt"] == 3
     assert "RuntimeError: payment provider unavailable" in str(headers["x-last-error"])
-    deaths = {(d["queue"], d["reason"]) for d in headers["x-death"]}  # type: ignore[union-attr]
+    history: list[dict[str, object]] = headers["x-death"]  # type: ignore[assignment]
+    deaths = {(d["queue"], d["reason"]) for d in history}
     assert (wq.name, "rejected") in deaths  # the final reject, by the work queue
     assert (wq.retry, "expired") in deaths  # the delay it waited out in the retry queue
 
@@ -180,6 +181,5 @@ async def test_a_poison_message_is_dead_lettered_after_the_delivery_limit(
     # Delivered once plus `delivery_limit` more times, then dead-lettered to parking
     assert deliveries == topology.delivery_limit + 1
     assert parked.message_id == sent.id
-    death = parked.headers["x-death"][0]  # type: ignore[index]
-    assert (death["queue"], death["reason"]) == (wq.name, "delivery_limit")
+    assert last_death(parked) == (wq.name, "delivery_limit")
     await parked.ack()

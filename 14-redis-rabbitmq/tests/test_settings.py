@@ -46,4 +46,4 @@ def test_sqlite_url_forms(url: str, path: str) -> None:
 )
 def test_odd_settings_are_refused(values: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        Settings(_env_file=None, **values)  # type: ignore[arg-type]
+        Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]

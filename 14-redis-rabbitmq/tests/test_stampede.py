@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import redis.asyncio as aredis
 
 from messaging.cache import ProductCache
-from messaging.productdb import ProductDB
+from messaging.productdb import Product, ProductDB
 from messaging.singleflight import SingleFlight
 
 pytestmark = pytest.mark.redis
@@ -23,7 +24,7 @@ def slow_db():
     database.close()
 
 
-async def stampede(r, cache: ProductCache) -> list[object]:  # type: ignore[no-untyped-def]
+async def stampede(r: aredis.Redis, cache: ProductCache) -> list[Product | None]:
     # Open 100 connections first: with a cold pool the first callers could finish their load
     # while the last ones are still connecting, and those would hit instead of miss.
     await asyncio.gather(*(r.ping() for _ in range(100)))
@@ -36,7 +37,7 @@ async def test_100_concurrent_misses_with_single_flight_load_once(r, slow_db, na
     results = await stampede(r, cache)
 
     assert slow_db.calls == 1
-    assert all(p is not None and p.price_cents == 100 for p in results)  # type: ignore[union-attr]
+    assert all(p is not None and p.price_cents == 100 for p in results)
     assert cache.stats.misses == 100 and cache.stats.waits == 99
 
 

@@ -46,6 +46,15 @@ class Outcome(StrEnum):
     PARKED = "parked"
 
 
+def last_death(message: AbstractIncomingMessage) -> tuple[str, str] | None:
+    """(queue, reason) of the latest dead-lettering the broker recorded in `x-death`:
+    reason is `rejected`, `expired`, `maxlen` or `delivery_limit`."""
+    deaths = (message.headers or {}).get("x-death")
+    if not isinstance(deaths, list) or not deaths or not isinstance(deaths[0], dict):
+        return None
+    return str(deaths[0].get("queue")), str(deaths[0].get("reason"))
+
+
 def attempt_of(message: AbstractIncomingMessage) -> int:
     value = (message.headers or {}).get("x-attempt", 1)
     return value if isinstance(value, int) and value >= 1 else 1

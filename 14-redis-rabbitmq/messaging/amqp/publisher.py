@@ -10,7 +10,7 @@ aio-pika raises it as `PublishError` when the channel has `on_return_raises=True
 from __future__ import annotations
 
 from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractConnection, AbstractExchange
+from aio_pika.abc import AbstractConnection, AbstractExchange, HeadersType
 from aiormq.exceptions import DeliveryError, PublishError
 
 from messaging.events import OrderEvent
@@ -24,7 +24,7 @@ class Refused(Exception):
     """The broker nacked the message (e.g. a queue at its length limit with reject-publish)."""
 
 
-def to_message(event: OrderEvent, headers: dict[str, object] | None = None) -> Message:
+def to_message(event: OrderEvent, headers: HeadersType | None = None) -> Message:
     return Message(
         event.model_dump_json().encode(),
         message_id=event.id,

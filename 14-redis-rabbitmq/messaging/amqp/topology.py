@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
+from pamqp.common import FieldTable
 
 ORDER_CONSUMERS: dict[str, tuple[str, ...]] = {
     "billing": ("order.created",),
@@ -30,8 +31,8 @@ ORDER_CONSUMERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def quorum(**arguments: object) -> dict[str, object]:
-    return {"x-queue-type": "quorum", **arguments}
+def quorum(arguments: FieldTable | None = None) -> FieldTable:
+    return {"x-queue-type": "quorum", **(arguments or {})}
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,9 @@ class OrderTopology:
     def queue(self, consumer: str) -> WorkQueue:
         return WorkQueue(f"{self.namespace}.{consumer}")
 
-    def work_arguments(self, wq: WorkQueue) -> dict[str, object]:
+    def work_arguments(self, wq: WorkQueue) -> FieldTable:
         return quorum(
-            **{
+            {
                 "x-dead-letter-exchange": self.dlx,
                 "x-dead-letter-routing-key": wq.parking,
                 "x-delivery-limit": self.delivery_limit,
@@ -88,7 +89,7 @@ class OrderTopology:
                 wq.retry,
                 durable=True,
                 arguments=quorum(
-                    **{
+                    {
                         "x-message-ttl": self.retry_delay_ms,
                         "x-dead-letter-exchange": "",
                         "x-dead-letter-routing-key": wq.name,
