@@ -4,7 +4,8 @@
 2. order events through a topic exchange to three consumers, one of which fails on an order
    for a product that does not exist: retried after a delay, then parked;
 3. the same events through a Redis stream, with a consumer killed before acking and its
-   entries reclaimed by another.
+   entries reclaimed by another;
+4. and through Redis pub/sub, where what nobody heard is gone.
 
 Everything is created under a fresh namespace and deleted at the end.
 """
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 
 import aio_pika
 import redis.asyncio as aredis
 from aio_pika.abc import AbstractConnection
 
+from demo.narrate import EVENTS, say, until
+from demo.redis_parts import pubsub_part, stream_part
 from messaging.amqp.consumer import Outcome, RetryingConsumer, attempt_of, last_death
 from messaging.amqp.publisher import Publisher, Unroutable
 from messaging.amqp.topology import OrderTopology
@@ -28,30 +30,6 @@ from messaging.events import OrderEvent
 from messaging.idempotency import Ledger
 from messaging.productdb import ProductDB
 from messaging.settings import Settings
-from messaging.streams import EventStream
-
-EVENTS = [
-    OrderEvent(kind="created", order_id=1, product_id=1, quantity=2),
-    OrderEvent(kind="created", order_id=2, product_id=3),
-    OrderEvent(kind="paid", order_id=1, product_id=1, quantity=2),
-    OrderEvent(kind="created", order_id=3, product_id=99),  # no product 99: the poison order
-    OrderEvent(kind="paid", order_id=2, product_id=3),
-    OrderEvent(kind="shipped", order_id=1, product_id=1, quantity=2),
-]
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
-
-
-async def until(condition: Callable[[], bool | Awaitable[bool]], within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = condition()
-        if result if isinstance(result, bool) else await result:
-            return True
-        await asyncio.sleep(0.02)
-    return False
 
 
 async def run_demo(settings: Settings, versions: tuple[str, str]) -> int:
@@ -66,6 +44,7 @@ async def run_demo(settings: Settings, versions: tuple[str, str]) -> int:
         cache = await cache_part(settings, redis, db, ns)
         ok = await amqp_part(settings, connection, redis, cache, topology, ns)
         ok = await stream_part(settings, redis, ns) and ok
+        ok = await pubsub_part(redis, ns) and ok
     finally:
         channel = await connection.channel()
         await topology.delete(channel)
@@ -206,43 +185,3 @@ async def _publish_and_watch(
     for name in consumers:
         say(f"  {name} ledger: {len(await ledgers[name].entries())} entries")
     return True
-
-
-async def stream_part(settings: Settings, redis: aredis.Redis, ns: str) -> bool:
-    say("\n== 3. the same events through a Redis stream (consumer group 'billing')")
-    stream = EventStream(redis, f"{ns}:orders", "billing", maxlen=settings.stream_maxlen)
-    await stream.ensure_group()
-    for event in EVENTS:
-        await stream.add(event.fields())
-    ledger = Ledger(redis, ns, "stream-billing", settings.dedupe_ttl_s)
-
-    # Consumer A has a connection of its own, so "killing" it really drops that connection.
-    a_conn = aredis.Redis.from_url(settings.redis_url, decode_responses=True)
-    taken = await EventStream(a_conn, stream.name, stream.group, stream.maxlen).read("A", 3)
-    await a_conn.aclose()
-    say(f"  consumer A read {len(taken)} entries and died before acking")
-    pending = await stream.pending()
-    say(f"  XPENDING: {len(pending)} pending, on {sorted({p.consumer for p in pending})}")
-
-    async def process(entries: list[tuple[str, dict[str, str]]]) -> None:
-        for entry_id, fields in entries:
-            event = OrderEvent.from_fields(fields)
-            await ledger.record_once(event.id, f"{event.kind} {event.order_id}")
-            await stream.ack(entry_id)
-
-    rest = await stream.read("B", 10)
-    await process(rest)
-    say(f"  consumer B read and acked the {len(rest)} newer entries")
-    idle_ms = 50
-    await until(lambda: _all_idle(stream, idle_ms), within=5)
-    claimed = await stream.reclaim("B", min_idle_ms=idle_ms)
-    await process(claimed)
-    say(f"  consumer B: XAUTOCLAIM took {len(claimed)} entries idle over {idle_ms} ms; acked")
-    left, entries = await stream.pending(), len(await ledger.entries())
-    say(f"  pending now {len(left)}; ledger has {entries} entries for {len(EVENTS)} events; "
-        f"the stream still holds {await stream.length()} (replayable until trimmed)")  # fmt: skip
-    return not left and entries == len(EVENTS)
-
-
-async def _all_idle(stream: EventStream, idle_ms: int) -> bool:
-    return all(p.idle_ms >= idle_ms for p in await stream.pending())

@@ -49,6 +49,8 @@ def test_the_demo_runs_the_whole_scenario_and_leaves_nothing_behind(
     assert "x-death: rejected by" in out
     assert "XAUTOCLAIM took 3 entries" in out
     assert "pending now 0; ledger has 6 entries for 6 events" in out
+    assert "published before anyone subscribed: 0 heard it" in out
+    assert "heard the other 5: 2 created, 2 paid, 1 shipped" in out
     assert out.rstrip().endswith("demo finished")
     assert "parked" in result.stderr  # the parked message is also logged with its id
     client = redis.Redis.from_url(redis_url)
