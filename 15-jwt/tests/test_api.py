@@ -70,7 +70,7 @@ def test_wrong_password_and_unknown_user_look_the_same(client: TestClient) -> No
 
 BAD_TOKEN_REQUESTS: list[tuple[dict[str, Any], int, str]] = [
     ({}, 422, "validation_error"),
-    ({"data": {"grant_type": "client_credentials"}}, 422, "validation_error"),
+    ({"data": {"grant_type": "client_credentials"}}, 400, "unsupported_grant_type"),
     ({"data": {"grant_type": "password", "username": "ada"}}, 400, "invalid_request"),
     (
         {

@@ -33,13 +33,16 @@ def invalid_grant(reason: str, message: str) -> ApiError:
 async def token(
     services: ServicesDep,
     response: Response,
-    grant_type: Annotated[Literal["password", "refresh_token"], Form()],
+    grant_type: Annotated[str, Form(max_length=64)],
     username: Annotated[str | None, Form(max_length=64)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     scope: Annotated[str, Form(max_length=512)] = "",
     refresh_token: Annotated[str | None, Form(max_length=128)] = None,
 ) -> TokenResponse:
     response.headers.update(NO_STORE)
+    if grant_type not in ("password", "refresh_token"):
+        # RFC 6749 5.2: a grant this server does not do is a 400 with its own code.
+        raise ApiError(400, "unsupported_grant_type", "grant_type is password or refresh_token")
     if grant_type == "password":
         if not username or not password:
             raise ApiError(400, "invalid_request", "username and password are required")
