@@ -10,7 +10,7 @@ import pytest
 from tests.tokens_util import AUD, ISS, POLICY, claims, sign
 from tokens.issue import Issuer
 from tokens.keyring import KeyRing
-from tokens.verify import REGISTERED, RingKeys, TokenRefused, verify
+from tokens.verify import REGISTERED, Policy, RingKeys, TokenRefused, verify
 
 ALGS = ["HS256", "RS256", "ES256", "EdDSA"]
 
@@ -20,7 +20,7 @@ def ring(request: pytest.FixtureRequest) -> KeyRing:
     return KeyRing(request.param, 600)
 
 
-def refusal(token: str, ring: KeyRing, policy=POLICY) -> str:  # type: ignore[no-untyped-def]
+def refusal(token: str, ring: KeyRing, policy: Policy = POLICY) -> str:
     with pytest.raises(TokenRefused) as refused:
         verify(token, RingKeys(ring), policy)
     return refused.value.reason

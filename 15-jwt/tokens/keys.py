@@ -42,7 +42,9 @@ class SigningKey:
         reads it (PyJWK does) will use this key for that algorithm and no other."""
         if self.alg == "HS256":
             raise ValueError("an HS256 secret is never published: anyone holding it can sign")
-        exporter = {"RS256": RSAAlgorithm, "ES256": ECAlgorithm, "EdDSA": OKPAlgorithm}[self.alg]
+        exporter: Any = {"RS256": RSAAlgorithm, "ES256": ECAlgorithm, "EdDSA": OKPAlgorithm}[
+            self.alg
+        ]
         jwk: dict[str, Any] = exporter.to_jwk(self.public, as_dict=True)
         jwk.update({"kid": self.kid, "alg": self.alg, "use": "sig"})
         return jwk
