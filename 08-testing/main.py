@@ -60,6 +60,18 @@ def connection_problem(url: URL, message: str) -> str:
     return f"PostgreSQL not reachable at {shown} - run: docker compose up -d postgres"
 
 
+class BadSetting(Exception):
+    """A setting that cannot work as written; the message is the one line the user sees."""
+
+
+# libpq's words for a URL it refuses before (or instead of) talking to a server: a setting
+# to fix, not a server to start.
+URL_REFUSED = re.compile(
+    r'invalid \w+ value: "[^"]*"|invalid port number: "[^"]*"|invalid URI query parameter: "[^"]*"'
+    r"|server does not support SSL, but SSL was required"
+)
+
+
 def check_database(settings: Settings) -> None:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "postgresql":
@@ -67,7 +79,10 @@ def check_database(settings: Settings) -> None:
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         psycopg.connect(conninfo, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
+        refused = URL_REFUSED.search(str(exc))
+        if refused:
+            raise BadSetting(f"main.py: bad setting database_url: {refused.group(0)}") from None
         raise CannotStart(connection_problem(url, str(exc))) from None
 
 
@@ -185,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         check_database(settings)
         with listen(settings.host, settings.port) as sock:
             asyncio.run(serve(settings, sock))
+    except BadSetting as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except CannotStart as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -44,12 +44,17 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
             "main.py: bad setting database_url",
         ),
         (
+            ["main.py"],
+            {"DATABASE_URL": "postgresql+psycopg://localhost/shop?sslmode=bogus"},
+            'main.py: bad setting database_url: invalid sslmode value: "bogus"',
+        ),
+        (
             ["main.py", "mutate", "--max-children", "0"],
             {},
             "main.py mutate: error: argument --max-children: must be 1 or more, got 0",
         ),
     ],
-    ids=["bad-option", "bench-bad-option", "mysql", "sqlite-folder", "no-workers"],
+    ids=["bad-option", "bench-bad-option", "mysql", "sqlite-folder", "sslmode", "no-workers"],
 )
 def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
     command: list[str], env: dict[str, str], line: str
