@@ -31,7 +31,7 @@ from resilience.ratelimit import MEMORY_LIMITERS, Decision, Limiter
 from resilience.ratelimit_redis import RedisLimiter
 from resilience.retry import RetryBudget, RetryPolicy
 from resilience.settings import Settings
-from resilience.shedding import LoadShedding
+from resilience.shedding import ARRIVED, LoadShedding
 from resilience.throttle import AdaptiveThrottle
 from resilience.upstream import Answer, Dependency
 
@@ -66,12 +66,15 @@ def deadline_of(request: Request) -> Deadline:
     s: Settings = request.app.state.settings
     try:
         deadline = Deadline.from_header(
-            request.headers.get(HEADER), s.request_timeout_s, s.request_timeout_s
+            request.headers.get(HEADER),
+            s.request_timeout_s,
+            s.request_timeout_s,
+            arrived=request.scope.get("state", {}).get(ARRIVED),
         )
     except ValueError as exc:
         raise ApiError(400, "bad_deadline", str(exc)) from None
     if deadline.expired:  # the caller has already given up: do nothing at all
-        raise ApiError(504, "deadline_exceeded", "the deadline was spent on arrival")
+        raise ApiError(504, "deadline_exceeded", "the deadline was spent before any work")
     return deadline
 
 

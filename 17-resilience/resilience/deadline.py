@@ -42,15 +42,18 @@ class Deadline:
         default_s: float,
         max_s: float,
         clock: Callable[[], float] = time.monotonic,
+        arrived: float | None = None,
     ) -> Deadline:
         """The caller's budget, capped at ``max_s``: a caller may shorten our work, not
-        extend it. ValueError for anything but a whole number of milliseconds >= 0."""
+        extend it. It runs from ``arrived`` (when the request came in, on ``clock``), so
+        time spent queued counts. ValueError for anything but whole milliseconds >= 0."""
+        start = clock() if arrived is None else arrived
         if value is None:
-            return cls.after(default_s, clock)
+            return cls(start + default_s, clock)
         text = value.strip()
         if not MILLISECONDS.fullmatch(text):
             raise ValueError(f"{HEADER} must be whole milliseconds >= 0, got {value[:20]!r}")
-        return cls.after(min(int(text) / 1000, max_s), clock)
+        return cls(start + min(int(text) / 1000, max_s), clock)
 
     def remaining(self) -> float:
         return max(0.0, self.at - self.clock())

@@ -13,10 +13,13 @@ A pure ASGI middleware: it wraps the app below it without buffering or a task pe
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resilience.bulkhead import Bulkhead, BulkheadFull
+
+ARRIVED = "arrived_at"  # key in the ASGI scope's state: time.monotonic() at arrival
 
 
 class LoadShedding:
@@ -37,6 +40,8 @@ class LoadShedding:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
+        # When the request arrived: its deadline runs from here, queueing included.
+        scope.setdefault("state", {})[ARRIVED] = time.monotonic()
         try:
             await self.gate.acquire()
         except BulkheadFull:

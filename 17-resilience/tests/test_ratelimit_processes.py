@@ -23,11 +23,11 @@ def window_away_from_an_edge(redis_url: str) -> float:
 @pytest.mark.redis
 def test_two_processes_share_one_exact_limit_on_redis(redis_url: str, key_prefix: str) -> None:
     policy = Policy(LIMIT, window_away_from_an_edge(redis_url))
-    counts = in_processes(2, redis_url, key_prefix, list(ALGORITHMS), policy, HITS)
-    assert {a: sum(c) for a, c in counts.items()} == {a: LIMIT for a in ALGORITHMS}, counts
+    counts = in_processes(2, [redis_url], key_prefix, list(ALGORITHMS), policy, HITS)
+    assert {a: sum(c) for (_, a), c in counts.items()} == {a: LIMIT for a in ALGORITHMS}, counts
 
 
 def test_two_processes_with_memory_limiters_allow_twice_the_limit() -> None:
     """Why the Redis scripts exist: each process counts only its own requests."""
-    counts = in_processes(2, "memory", "", ["gcra", "log"], Policy(LIMIT, 3600), HITS)
-    assert counts == {"gcra": [LIMIT, LIMIT], "log": [LIMIT, LIMIT]}
+    counts = in_processes(2, ["memory"], "", ["gcra", "log"], Policy(LIMIT, 3600), HITS)
+    assert counts == {("memory", "gcra"): [LIMIT, LIMIT], ("memory", "log"): [LIMIT, LIMIT]}

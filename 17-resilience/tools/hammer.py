@@ -2,11 +2,11 @@
 
 The tests and bench.py start two of these to check a limit shared across processes:
 
-    python -m tools.hammer URL PREFIX ALGORITHMS LIMIT WINDOW_S HITS
+    python -m tools.hammer BACKENDS PREFIX ALGORITHMS LIMIT WINDOW_S HITS
 
-For each algorithm (a comma list) it prints ``ready``, waits for a line on stdin (so that all
-processes start together), hits its key, and prints how many hits were allowed. URL
-``memory`` keeps the state in this process instead of Redis.
+BACKENDS is a comma list of ``memory`` (state in this process) and Redis URLs. For each
+backend and algorithm it prints ``ready``, waits for a line on stdin (so that all processes
+start together), hits its key, and prints how many hits were allowed.
 """
 
 from __future__ import annotations
@@ -42,32 +42,40 @@ async def hammer(limiter: Limiter, key: str, hits: int, callers: int = CALLERS) 
     return allowed
 
 
-async def main(url: str, prefix: str, algorithms: list[str], policy: Policy, hits: int) -> None:
-    client = None if url == "memory" else aioredis.from_url(url)
-    try:
-        if client is not None:
-            await client.ping()  # connect before the start line, not during the race
-        for algorithm in algorithms:
-            limiter: Limiter = (
-                MEMORY_LIMITERS[algorithm](policy)
-                if client is None
-                else RedisLimiter(client, algorithm, policy, prefix)
-            )
-            print("ready", flush=True)
-            await asyncio.to_thread(sys.stdin.readline)
-            print(await hammer(limiter, "shared", hits), flush=True)
-    finally:
-        if client is not None:
-            await client.aclose()
+async def main(
+    backends: list[str], prefix: str, algorithms: list[str], policy: Policy, hits: int
+) -> None:
+    for backend in backends:
+        client = None if backend == "memory" else aioredis.from_url(backend)
+        try:
+            if client is not None:
+                await client.ping()  # connect before the start line, not during the race
+            for algorithm in algorithms:
+                limiter: Limiter = (
+                    MEMORY_LIMITERS[algorithm](policy)
+                    if client is None
+                    else RedisLimiter(client, algorithm, policy, prefix)
+                )
+                print("ready", flush=True)
+                await asyncio.to_thread(sys.stdin.readline)
+                print(await hammer(limiter, "shared", hits), flush=True)
+        finally:
+            if client is not None:
+                await client.aclose()
 
 
 def in_processes(
-    processes: int, url: str, prefix: str, algorithms: list[str], policy: Policy, hits: int
-) -> dict[str, list[int]]:
-    """Start ``processes`` hammers; per algorithm, release them together on one key and
-    collect each process's count of allowed hits."""
-    cmd = [sys.executable, "-m", "tools.hammer", url, prefix, ",".join(algorithms),
-           str(policy.limit), repr(policy.window_s), str(hits)]  # fmt: skip
+    processes: int,
+    backends: list[str],
+    prefix: str,
+    algorithms: list[str],
+    policy: Policy,
+    hits: int,
+) -> dict[tuple[str, str], list[int]]:
+    """Start ``processes`` hammers; per (backend, algorithm), release them together on one
+    key and collect each process's count of allowed hits."""
+    cmd = [sys.executable, "-m", "tools.hammer", ",".join(backends), prefix,
+           ",".join(algorithms), str(policy.limit), repr(policy.window_s), str(hits)]  # fmt: skip
     procs = [
         subprocess.Popen(cmd, cwd=LESSON, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for _ in range(processes)
@@ -77,17 +85,18 @@ def in_processes(
         assert proc.stdout is not None
         return proc.stdout.readline().strip()
 
-    counts: dict[str, list[int]] = {}
+    counts: dict[tuple[str, str], list[int]] = {}
     try:
-        for algorithm in algorithms:
-            for proc in procs:
-                if (said := line(proc)) != "ready":
-                    raise RuntimeError(f"hammer did not start: {said!r}")
-            for proc in procs:
-                assert proc.stdin is not None
-                proc.stdin.write("go\n")
-                proc.stdin.flush()
-            counts[algorithm] = [int(line(proc)) for proc in procs]
+        for backend in backends:
+            for algorithm in algorithms:
+                for proc in procs:
+                    if (said := line(proc)) != "ready":
+                        raise RuntimeError(f"hammer did not start: {said!r}")
+                for proc in procs:
+                    assert proc.stdin is not None
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+                counts[backend, algorithm] = [int(line(proc)) for proc in procs]
         for proc in procs:
             proc.wait(30)
         return counts
@@ -99,6 +108,6 @@ def in_processes(
 
 
 if __name__ == "__main__":
-    url, prefix, algorithms, limit, window, hits = sys.argv[1:7]
+    backends, prefix, algorithms, limit, window, hits = sys.argv[1:7]
     policy = Policy(int(limit), float(window))
-    asyncio.run(main(url, prefix, algorithms.split(","), policy, int(hits)))
+    asyncio.run(main(backends.split(","), prefix, algorithms.split(","), policy, int(hits)))

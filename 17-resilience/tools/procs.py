@@ -1,0 +1,56 @@
+"""Servers as separate processes for bench.py: their CPU is then not the load generator's."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not become healthy in {timeout_s} s")
+
+
+@contextmanager
+def uvicorn_process(factory: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``uvicorn --factory factory`` on a free port; yields its URL once /health answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port),
+           "--host", "127.0.0.1", "--log-level", "warning", "--no-access-log",
+           "--no-proxy-headers"]  # fmt: skip
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RESILIENCE_", "REDIS_"))}
+    proc = subprocess.Popen(cmd, cwd=LESSON, env={**clean, **(env or {})})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{url}/health")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
