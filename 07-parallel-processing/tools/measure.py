@@ -132,12 +132,17 @@ def cores_note(
     cost = kernel_cpu / serial_cpu
     expected = cores * share / serial_share / cost
     measured = serial / (where.wall / runs)
+    # Were the other programs gone, the pool would lose only its own overhead: the bench
+    # process's work and idle cores (a worker waiting for a task, or done before the other).
+    own = where.workers / max(where.workers + where.bench + where.idle, 1e-9)
     return (
         f"\nWhere the {cores} cores went while {cores} warm workers ran it (from /proc):\n"
         + table(["who", "core-seconds", "share"], rows)
         + f"\nserial run: {serial_share:.0%} of a core; kernel CPU in a worker vs serial: "
         f"{cost:.2f}x\nspeedup = {cores} x {share:.0%} / {serial_share:.0%} / {cost:.2f} = "
-        f"{expected:.2f}x expected; {measured:.2f}x measured in these {runs} runs"
+        f"{expected:.2f}x expected; {measured:.2f}x measured in these {runs} runs\n"
+        f"without the other programs: {cores} x {own:.0%} / {cost:.2f} = "
+        f"{cores * own / cost:.2f}x (the pool's own losses: bench process, idle cores, CPU cost)"
     )
 
 
