@@ -28,13 +28,13 @@ DOCS = Path(__file__).resolve().parent / "docs"
 SIZES = {
     # products for hit/miss, db delay (s), lookups / products in the workload, SETs, publishes,
     # messages consumed, messages end to end, repeats
-    "quick": (20, 0.005, 1_000, 100, 500, 300, 300, 1_000, 2),
+    "quick": (20, 0.005, 1_000, 100, 500, 100, 100, 500, 2),
     "full": (100, 0.010, 5_000, 500, 2_000, 2_000, 2_000, 4_000, 5),
 }
 
 
 def row(label: str, value: str, note: str = "") -> None:
-    print(f"  {label:<44}{value:>14}  {note}")
+    print(f"  {label:<44}{value:>14}  {note}".rstrip())
 
 
 async def run(settings: Settings, quick: bool, found: tuple[str, str]) -> dict[str, float]:

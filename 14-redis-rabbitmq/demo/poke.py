@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import time
 
 import aio_pika
 import redis.asyncio as aredis
+from aio_pika.abc import AbstractChannel
+from aiormq.exceptions import ChannelPreconditionFailed
 
 from messaging import pubsub
 from messaging.amqp.publisher import Publisher
@@ -26,12 +29,28 @@ def topology_of(settings: Settings) -> OrderTopology:
     return OrderTopology(settings.namespace, settings.retry_delay_ms, settings.delivery_limit)
 
 
+async def declared(settings: Settings, channel: AbstractChannel) -> OrderTopology | None:
+    """The topology, declared; None (and one line on stderr) when a queue of that name exists
+    with other arguments, e.g. after MQ_DELIVERY_LIMIT or MQ_RETRY_DELAY_MS changed."""
+    topology = topology_of(settings)
+    try:
+        await topology.declare(channel)
+    except ChannelPreconditionFailed as exc:
+        why = str(exc.args[0] if exc.args else exc).split(" in vhost")[0]
+        print(f"main.py: RabbitMQ refused the topology ({why}): delete the old queues "
+              "(rabbitmqctl delete_queue <name>) or choose another MQ_NAMESPACE",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return topology
+
+
 async def publish(settings: Settings, event: OrderEvent, via: str) -> int:
     if via == "amqp":
         connection = await aio_pika.connect(settings.rabbitmq_url)
         try:
-            topology = topology_of(settings)
-            await topology.declare(await connection.channel())
+            topology = await declared(settings, await connection.channel())
+            if topology is None:
+                return 1
             await (await Publisher.open(connection, topology.exchange)).publish(event)
         finally:
             await connection.close()
@@ -59,9 +78,10 @@ async def consume(settings: Settings, consumer: str, via: str, count: int, wait:
     if via == "amqp":
         connection = await aio_pika.connect(settings.rabbitmq_url)
         try:
-            topology = topology_of(settings)
+            topology = await declared(settings, await connection.channel())
+            if topology is None:
+                return 1
             channel = await connection.channel()
-            await topology.declare(channel)
             queue = await channel.get_queue(topology.queue(consumer).name)
             while got < count and time.monotonic() < deadline:
                 message = await queue.get(fail=False)

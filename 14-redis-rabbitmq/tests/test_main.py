@@ -194,3 +194,22 @@ def test_a_wrong_login_or_vhost_is_not_called_a_missing_service(
     assert code == 1
     assert err.count("\n") == 1 and expected in err, err
     assert "not-the-password" not in err and "docker compose" not in err
+
+
+@pytest.mark.redis
+@pytest.mark.rabbitmq
+def test_a_queue_left_with_other_arguments_gets_one_line(
+    cli, redis_url, rabbitmq_url, namespace, doomed
+) -> None:
+    from messaging.amqp.topology import OrderTopology
+
+    env = {"REDIS_URL": redis_url, "RABBITMQ_URL": rabbitmq_url, "MQ_NAMESPACE": namespace}
+    doomed.extend(OrderTopology(namespace, 1, 1).names())
+    first = cli("publish", "paid", "--order", "1", "--product", "1", MQ_DELIVERY_LIMIT="5", **env)
+    assert first[0] == 0
+
+    code, _, err = cli("consume", "shipping", "--wait", "1", MQ_DELIVERY_LIMIT="7", **env)
+
+    assert code == 1
+    assert err.count("\n") == 1 and "inequivalent arg 'x-delivery-limit'" in err, err
+    assert "choose another MQ_NAMESPACE" in err
