@@ -5,6 +5,7 @@ python main.py publish created --order 1 --product 2 an event to the topic excha
 python main.py publish paid --order 1 --product 2 --via stream   ...or to the Redis stream
 python main.py consume billing --count 5 --wait 10   read (and ack) from a consumer's queue
 python main.py consume audit --via pubsub            listen on the pub/sub channels
+python main.py clean                                 delete the queues and the stream again
 
 Needs Redis and RabbitMQ: docker compose up -d redis rabbitmq
 """
@@ -16,7 +17,7 @@ import asyncio
 import logging
 import sys
 
-from demo.poke import consume, publish
+from demo.poke import clean, consume, publish
 from demo.scenario import run_demo
 from messaging.events import OrderEvent
 from tools.cli import OneLineParser, load_settings, versions
@@ -52,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="main.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(dest="command", metavar="{demo,publish,consume}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,publish,consume,clean}")
     commands.add_parser("demo", help="the order-events scenario (the default)")
     pub = commands.add_parser("publish", help="publish one order event")
     pub.add_argument("kind", choices=("created", "paid", "shipped", "cancelled"))
@@ -65,6 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     con.add_argument("--via", choices=VIA, default="amqp", help="default: amqp")
     con.add_argument("--count", type=number(1, 100_000), default=10, help="stop after N events")
     con.add_argument("--wait", type=seconds, default=5.0, help="stop after S seconds in all")
+    commands.add_parser("clean", help="delete what publish and consume created")
     return parser.parse_args(argv)
 
 
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             event = OrderEvent(kind=args.kind, order_id=args.order, product_id=args.product,
                                quantity=args.quantity)  # fmt: skip
             return asyncio.run(publish(settings, event, args.via))
+        if args.command == "clean":
+            return asyncio.run(clean(settings))
         if args.command == "consume":
             return asyncio.run(consume(settings, args.consumer, args.via, args.count, args.wait))
         return asyncio.run(run_demo(settings, found))

@@ -124,3 +124,21 @@ async def _from_redis(
             await stream.ack(entry_id)
             got += 1
     return got
+
+
+async def clean(settings: Settings) -> int:
+    """Delete what publish and consume created under the namespace: queues, exchanges, stream."""
+    connection = await aio_pika.connect(settings.rabbitmq_url)
+    try:
+        topology = topology_of(settings)
+        await topology.delete(await connection.channel())
+    finally:
+        await connection.close()
+    redis = aredis.Redis.from_url(settings.redis_url)
+    try:
+        await redis.delete(f"{settings.namespace}:orders")
+    finally:
+        await redis.aclose()
+    names = len(topology.names())
+    print(f"deleted {names} queues and exchanges and the stream under {settings.namespace!r}")
+    return 0

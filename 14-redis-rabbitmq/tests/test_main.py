@@ -3,14 +3,17 @@ bad arguments, bad settings and missing services each get one line."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import aio_pika
 import pytest
 import redis
+from aiormq.exceptions import ChannelNotFoundEntity
 
 LESSON = Path(__file__).resolve().parents[1]
 
@@ -100,6 +103,24 @@ def test_publish_then_consume_by_hand(
     assert published[0] == 0 and "order.paid" in published[1], published[2]
     assert consumed[0] == 0, consumed[2]
     assert '"order_id":42' in consumed[1] and "1 event(s) consumed" in consumed[1]
+
+    cleaned = cli("clean", **env)
+    assert cleaned[0] == 0 and "deleted 11 queues and exchanges" in cleaned[1]
+    client = redis.Redis.from_url(redis_url)
+    assert client.exists(f"{namespace}:orders") == 0
+    client.close()
+    assert not asyncio.run(queue_exists(rabbitmq_url, f"{namespace}.shipping"))
+
+
+async def queue_exists(url: str, name: str) -> bool:
+    connection = await aio_pika.connect(url)
+    try:
+        await (await connection.channel()).declare_queue(name, passive=True)
+        return True
+    except ChannelNotFoundEntity:
+        return False
+    finally:
+        await connection.close()
 
 
 @pytest.mark.parametrize(
