@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.conftest import bearer, login
 from tests.tokens_util import POLICY, claims, sign
 from tokens import anatomy, keys
 from tokens.keyring import KeyRing
+from tokens.settings import Settings
 from tokens.verify import RingKeys, StaticKey, TokenRefused, verify
 
 
@@ -173,3 +175,28 @@ def test_pyjwt_itself_refuses_none_without_an_allow_list() -> None:
     token = unsigned({"alg": "none"}, claims())
     with pytest.raises(jwt.DecodeError):
         jwt.decode(token, "secret")  # no algorithms= given
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"exp": -120}, "expired"),
+        ({"nbf": 120}, "not_yet_valid"),
+        ({"aud": "another-api"}, "wrong_audience"),
+        ({"iss": "http://localhost:9999"}, "wrong_issuer"),
+        ({"jti": None}, "missing_claim"),
+    ],
+)
+def test_expired_early_and_foreign_tokens_are_401_over_http(
+    client: TestClient, settings: Settings, changes: dict[str, Any], reason: str
+) -> None:
+    """Signed with the server's own current key - only the claims are wrong."""
+    ring = KeyRing(settings.algorithm, settings.key_retire_after_s, settings.key_dir)
+    now = int(time.time())
+    body = claims(iss=settings.issuer, aud=settings.audience, ver=0, sid="s")
+    for name, value in changes.items():
+        body[name] = now + value if name in ("exp", "nbf") else value
+    token = sign(ring.current, {k: v for k, v in body.items() if v is not None})
+    answer = client.get("/me", headers=bearer(token))
+    assert answer.status_code == 401 and answer.json()["error"]["reason"] == reason
+    assert f'error_description="{reason}"' in answer.headers["www-authenticate"]
