@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import uvicorn
 
 from demo.server import ServerThread
 from main import main
@@ -25,7 +23,6 @@ from tests.tokens_util import AUD, ISS, claims, sign
 from tokens.app import create_app
 from tokens.keyring import KeyRing
 
-LESSON = Path(__file__).resolve().parent.parent
 SECRET = b"k" * 32
 SECRET_B64 = base64.urlsafe_b64encode(SECRET).decode().rstrip("=")
 
@@ -195,36 +192,36 @@ def test_missing_service_is_one_line_exit_1(
 
 
 def test_serve_answers_on_its_port_and_a_busy_port_is_one_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`main.py serve --port 0` in its own process: it prints its URL, serves a login, and
-    stops on SIGINT; a second server on the same port says so in one line, exit 1."""
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(JWT_KEY_DIR=str(tmp_path / "keys"), DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}")
-    server = subprocess.Popen(
-        [sys.executable, "main.py", "serve", "--port", "0"],
-        cwd=LESSON,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """`main.py serve --port 0` (run in a thread of this process, so its imports are paid
+    already): it prints its URL, serves a login, and a second serve on the same port says so
+    in one line, exit 1."""
+    servers: list[uvicorn.Server] = []
+
+    class Recorded(uvicorn.Server):  # the test's handle to stop what main() started
+        def __init__(self, config: uvicorn.Config) -> None:
+            super().__init__(config)
+            servers.append(self)
+
+    monkeypatch.setattr(uvicorn, "Server", Recorded)
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(["serve", "--port", "0"])))
+    thread.start()
     try:
-        assert server.stdout is not None
-        first = server.stdout.readline()  # printed once the port is bound
-        url = first.split(" on ", 1)[1].split(" ", 1)[0]
-        port = url.rsplit(":", 1)[1]
         deadline = time.monotonic() + 30
-        while True:  # uvicorn starts accepting a moment after the bind
-            try:
-                with httpx.Client(base_url=url, timeout=5) as http:
-                    assert login(http)["token_type"] == "Bearer"
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not answer"
-                time.sleep(0.05)
-        code, _, err = run(capsys, "serve", "--port", port)  # in this process: same port
+        while not (servers and servers[0].started):  # wait for a condition, not a time
+            assert thread.is_alive() and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.02)
+        first = capsys.readouterr().out.splitlines()[0]
+        url = first.split(" on ", 1)[1].split(" ", 1)[0]
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert login(http)["token_type"] == "Bearer"
+        port = url.rsplit(":", 1)[1]
+        code, _, err = run(capsys, "serve", "--port", port)
         assert code == 1 and err == f"cannot listen on 127.0.0.1:{port}: Address already in use\n"
     finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=30)
+        for server in servers:
+            server.should_exit = True
+        thread.join(30)
+    assert codes == [0]
