@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ADA, BOB, bearer, login
+from tests.tokens_util import claims, sign_raw
+from tokens.keyring import KeyRing
+from tokens.settings import Settings
 
 
 def error(answer: Any, status: int) -> dict[str, Any]:
@@ -161,3 +164,24 @@ def test_oversized_bodies_are_413_declared_or_streamed(
 def test_unknown_path_and_method_are_json(client: TestClient) -> None:
     assert error(client.get("/nowhere"), 404)["code"] == "not_found"
     assert error(client.delete("/token"), 405)["code"] == "method_not_allowed"
+
+
+ODD_VALUES: list[Any] = [0, -1, 1e308, "x", "9" * 400, [], {}, True, None]
+
+
+def test_signed_tokens_with_odd_claim_values_are_never_a_500(
+    client: TestClient, settings: Settings
+) -> None:
+    """Correctly signed by the server's own key, every claim in turn set to an odd value:
+    the answer is 200 or a 401 with a reason, never an error of the server."""
+    ring = KeyRing(settings.algorithm, settings.key_retire_after_s, settings.key_dir)
+    seen = set()
+    for name in ("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "sid", "ver"):
+        for value in ODD_VALUES:
+            body = claims(iss=settings.issuer, aud=settings.audience, sid="s", ver=0)
+            body[name] = value
+            token = sign_raw(ring.current, {k: v for k, v in body.items() if v is not None})
+            answer = client.get("/me", headers=bearer(token))
+            assert answer.status_code in (200, 401), (name, value, answer.text)
+            seen.add(answer.status_code)
+    assert seen == {200, 401}

@@ -15,6 +15,7 @@ import httpx
 import jwt
 import pytest
 import uvicorn
+from jwt.algorithms import RSAAlgorithm
 
 from demo.server import ServerThread
 from main import main
@@ -110,6 +111,11 @@ def test_verify_with_a_jwk_file_and_a_jwks_url(
     jwk_file = tmp_path / "key.json"
     jwk_file.write_text(json.dumps(ring.current.public_jwk()))
     assert run(capsys, "verify", token, "--jwk", str(jwk_file))[0] == 0
+    rsa = KeyRing("RS256", 60).current  # a private JWK by mistake: its public half is used
+    private_jwk = {**RSAAlgorithm.to_jwk(rsa.private, as_dict=True), "alg": "RS256"}
+    jwk_file.write_text(json.dumps(private_jwk))
+    assert run(capsys, "verify", sign(rsa, claims()), "--jwk", str(jwk_file))[0] == 0
+    jwk_file.write_text(json.dumps(ring.current.public_jwk()))
     code, _, err = run(capsys, "verify", token, "--jwk", str(jwk_file), "--alg", "RS256")
     assert code == 1 and err.startswith("refused: alg_not_allowed")
     server = serve(create_app(settings, ring))

@@ -65,6 +65,19 @@ def unauthorized(reason: str, message: str) -> ApiError:
     return ApiError(401, "invalid_token", message, reason, {"WWW-Authenticate": challenge})
 
 
+def shape_problem(claims: dict[str, Any]) -> str | None:
+    """PyJWT checks what the claims mean; this checks the types this API relies on. A token
+    signed by our own key only carries such values if the key leaked or the issuer has a bug,
+    and either way it gets a 401, not a 500 further down."""
+    for name in ("exp", "iat", "nbf", "ver"):
+        value = claims.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+            return f"{name} must be a non-negative integer"
+    if not isinstance(claims.get("scope", ""), str) or not isinstance(claims.get("sid", ""), str):
+        return "scope and sid must be strings"
+    return None
+
+
 async def authenticated(
     security_scopes: SecurityScopes,
     request: Request,
@@ -91,8 +104,9 @@ async def authenticated(
         raise unauthorized(exc.reason, exc.detail) from None
     except KeysUnavailable:
         raise ApiError(503, "keys_unavailable", "the signing keys cannot be fetched") from None
-    if not isinstance(claims.get("scope", ""), str) or not isinstance(claims.get("ver", 0), int):
-        raise unauthorized("bad_claim", "scope must be a string and ver an integer")
+    problem = shape_problem(claims)
+    if problem:
+        raise unauthorized("bad_claim", problem)
     try:
         denied, version = await services.revocations.check(claims["jti"], claims["sub"])
     except RevocationUnavailable:

@@ -132,6 +132,10 @@ def verify(
     if found is None:
         raise TokenRefused("unknown_kid", f"no key with kid {str(header.get('kid'))[:40]!r}")
     key, allowed = found
+    if hasattr(key, "public_key"):
+        # A private key where a public one belongs (a private JWK handed to the CLI, a JWKS
+        # that leaks "d"): verification needs only its public half.
+        key = key.public_key()
     if algorithms is not None:
         allowed = allowed & algorithms
     if alg not in allowed:
