@@ -7,11 +7,15 @@ import hashlib
 import json
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
+
+from demo.serving import ServerThread
+from gateway.settings import Route
 
 
 @dataclass
@@ -134,3 +138,19 @@ class BrokenUpstream:
         self._stop.set()
         self._thread.join(5)
         self._listener.close()
+
+
+def echo_gateway(
+    serve: Callable[..., ServerThread],
+    start_gateway: Callable[..., ServerThread],
+    **settings: object,
+) -> ServerThread:
+    """A probe upstream behind a gateway on two routes, /echo and /big."""
+    upstream = serve(probe_app(Behaviour(name="echo-1")))
+    return start_gateway(
+        routes=[
+            Route(name="echo", prefix="/echo", instances=[upstream.url]),
+            Route(name="big", prefix="/big", instances=[upstream.url]),
+        ],
+        **settings,
+    )
