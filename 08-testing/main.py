@@ -18,12 +18,10 @@ import sys
 import time
 
 import psycopg
-import uvicorn
 from pydantic import ValidationError
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from orders.api import create_app
 from orders.db import async_url
 from orders.settings import LESSON_DIR, VAR_DIR, Settings
 from tools.cli import OneLineParser, positive_int
@@ -102,6 +100,12 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve(settings: Settings, sock: socket.socket) -> None:
+    # Imported here, not at the top: the web stack is most of the start-up time, and
+    # `report`, `mutate` and a bad argument do not need it.
+    import uvicorn
+
+    from orders.api import create_app
+
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
