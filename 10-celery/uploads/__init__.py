@@ -1,0 +1,1 @@
+"""Upload processing on Celery: the app, its tasks, and the web API that sends them."""
