@@ -75,7 +75,17 @@ def test_keys_survive_a_restart_and_are_private_files(tmp_path: Path) -> None:
         assert stat.S_IMODE(pem.stat().st_mode) == 0o600
 
 
+def test_a_retired_private_key_is_deleted_from_disk(tmp_path: Path) -> None:
+    ring = KeyRing("ES256", RETIRE, tmp_path / "keys")
+    first = ring.current.kid
+    ring.rotate(now=time.time() - RETIRE - 1)  # its retire time is already past
+    ring.rotate()  # the next save drops it
+    assert not (tmp_path / "keys" / f"{first}.pem").exists()
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 3
+
+
 def test_changing_the_algorithm_starts_a_new_ring(tmp_path: Path) -> None:
     es = KeyRing("ES256", RETIRE, tmp_path / "keys")
     rs = KeyRing("RS256", RETIRE, tmp_path / "keys")
     assert rs.current.alg == "RS256" and rs.current.kid != es.current.kid
+    assert (tmp_path / "keys" / f"{es.current.kid}.pem").exists()  # left for a manual look

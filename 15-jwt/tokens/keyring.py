@@ -110,6 +110,13 @@ class KeyRing:
         tmp = self.directory / "ring.json.tmp"
         tmp.write_text(json.dumps(ring, indent=2))
         tmp.replace(self.directory / "ring.json")  # atomic: a crash leaves old or new, not half
+        # A retired private key has no use left, only risk: delete its file. Only keys of this
+        # ring's algorithm: a ring of another JWT_ALGORITHM left its files for a manual look.
+        live = {f"{e.key.kid}.pem" for e in self._entries}
+        own = "hs-" if self.alg == "HS256" else f"{self.alg.lower()}-"
+        for pem in self.directory.glob(f"{own}*.pem"):
+            if pem.name not in live:
+                pem.unlink()
 
     def _load(self, directory: Path) -> list[Entry]:
         ring = json.loads((directory / "ring.json").read_text())
