@@ -10,14 +10,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from pydantic import BaseModel
 
 from gateway import compose, proxy
 from gateway.balancer import Balancer, health_loop
 from gateway.deps import Gateway, GatewayDep
 from gateway.errors import install_error_handlers
-from gateway.middleware import EdgeMiddleware
+from gateway.middleware import EdgeMiddleware, GzipWhenAsked
 from gateway.ratelimit import RedisRateLimiter, make_limiter
 from gateway.settings import GatewaySettings
 from gateway.upstream import Upstream, new_session
@@ -108,7 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     # add_middleware wraps what is already there, so the last added runs first:
     # Edge (request id, timing, log) sees every request, CORS answers preflights, GZip innermost.
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GzipWhenAsked, minimum_size=1000)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -13,6 +13,7 @@ import re
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("gateway.access")
@@ -73,3 +74,17 @@ class EdgeMiddleware:
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                 }
                 access_log.info(json.dumps(line))
+
+
+class GzipWhenAsked(GZipMiddleware):
+    """Starlette's gzip middleware wraps every response, also for clients that did not ask for
+    gzip (it then only adds ``Vary: Accept-Encoding`` to large answers). Most of a gateway's
+    callers are programs that do not ask; their requests skip the wrapper entirely."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(
+            name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"]
+        ):
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
