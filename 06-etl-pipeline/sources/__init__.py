@@ -1,0 +1,1 @@
+"""The outside world the pipeline reads: sample data with seeded defects, and a source API."""

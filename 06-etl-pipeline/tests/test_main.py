@@ -1,0 +1,96 @@
+"""main.py as a learner meets it: first use generates, odd settings are one line, no secrets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+
+LESSON = Path(__file__).resolve().parents[1]
+
+
+def test_run_on_a_fresh_clone_generates_inputs_and_loads_them(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+           "SOURCE_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'source.db'}"}  # fmt: skip
+    result = subprocess.run([sys.executable, "main.py", "run"], cwd=LESSON, env=env,
+                            capture_output=True, text=True, timeout=180)  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "no inputs yet: generating 10,000 orders" in result.stdout
+    assert "quarantine:" in result.stdout and "parquet:" in result.stdout
+    assert (tmp_path / "var" / "parquet").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "postgresql+asyncpg://u:s3cret@localhost/db"}, "driver 'asyncpg'"),
+        ({"DATABASE_URL": "postgresql://u:s3cret@localhost:notaport/db"}, "port is not a number"),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory"),
+        ({"SOURCE_DATABASE_URL": "mysql://u:s3cret@h/db"}, "'mysql' is not supported"),
+        ({"SOURCE_API_URL": "localhost:8000"}, "http://"),
+        ({"BATCH_SIZE": "0"}, "BATCH_SIZE"),
+    ],
+)
+def test_a_bad_setting_is_one_line_exit_2_without_the_password(
+    env: dict[str, str], says: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SystemExit) as exited:
+        main.main(["runs"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1
+    assert says in err and "s3cret" not in err
+
+
+def test_an_unreachable_warehouse_is_one_line_with_the_command_that_starts_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connection refused
+        monkeypatch.setenv(
+            "DATABASE_URL", f"postgresql://u:s3cret@127.0.0.1:{sock.getsockname()[1]}/w"
+        )
+        with pytest.raises(SystemExit) as exited:
+            main.main(["runs"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and err.count("\n") == 1
+    assert "docker compose up -d postgres" in err and "s3cret" not in err
+
+
+def test_a_failed_source_is_exit_1_with_a_one_line_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "a.csv").write_text("order_id\nW-1\n")  # no amount, no email...
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+
+    with pytest.raises(SystemExit) as exited:
+        main.main(["run", "--source", "csv"])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 1
+    assert err[-1].startswith("run 1 failed: csv: a.csv has no column for")
+
+
+@pytest.mark.parametrize("args", [["run", "--source", "ftp"], ["generate", "--rows", "5"], []])
+def test_a_bad_argument_is_one_line_and_exit_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main.main(args)
+
+    assert exited.value.code == 2 and capsys.readouterr().err.count("\n") == 1
