@@ -67,9 +67,7 @@ CATALOGUE: tuple[Lesson, ...] = (
     Lesson(
         "05-fastapi-gateway", "REST services behind a gateway: auth, limits, retries", ("redis",)
     ),
-    Lesson(
-        "06-etl-pipeline", "extract, validate, quarantine and load data idempotently", ("postgres",)
-    ),
+    Lesson("06-etl-pipeline", "extract, validate, quarantine and load idempotently", ("postgres",)),
     Lesson("07-parallel-processing", "processes, threads, pools, shared memory vs core count"),
     Lesson(
         "08-testing", "unit, integration, API, property-based and mutation tests", ("postgres",)
@@ -98,7 +96,11 @@ CATALOGUE: tuple[Lesson, ...] = (
         "caching, pub/sub, streams and AMQP routing compared",
         ("redis", "rabbitmq"),
     ),
-    Lesson("15-jwt", "JSON Web Tokens: signing, verification, rotation, revocation"),
+    Lesson(
+        "15-jwt",
+        "JSON Web Tokens: signing, verification, rotation, revocation",
+        ("postgres", "redis"),
+    ),
     Lesson(
         "16-authentication", "password hashing, OAuth2 password flow, refresh tokens", ("postgres",)
     ),
