@@ -22,9 +22,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout_s: float = 20.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    """Until /health answers; at once if the process died (its error is on stderr)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with code {proc.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -45,7 +48,7 @@ def uvicorn_process(factory: str, env: dict[str, str] | None = None) -> Iterator
     proc = subprocess.Popen(cmd, cwd=LESSON, env={**clean, **(env or {})})
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(f"{url}/health")
+        wait_healthy(f"{url}/health", proc)
         yield url
     finally:
         proc.terminate()
