@@ -104,25 +104,25 @@ def profile_gateway(seconds: float, connections: int) -> dict[str, float]:
 
 
 def proxy_runs(
-    seconds: float, repeats: int, connections: int, client_n: int
+    seconds: float, repeats: int, connections: int, client_n: int, warm_up: bool
 ) -> tuple[dict[str, list[Load]], dict[str, float]]:
     up, ng, gw = free_port(), free_port(), free_port()
     results: dict[str, list[Load]] = {"direct": [], "nginx": [], "gateway": []}
     with ExitStack() as stack:
+        # Started together (the gateway needs only the upstream's address, not its answer).
         upstream = stack.enter_context(process(uvicorn_cmd("services.catalog:create_app", up)))
-        wait_healthy(f"http://127.0.0.1:{up}/health")
         gateway = stack.enter_context(process(uvicorn_cmd("gateway.app:create_app", gw),
                                               gateway_env(f"http://127.0.0.1:{up}")))  # fmt: skip
         master = stack.enter_context(nginx(up, ng))
-        wait_healthy(f"http://127.0.0.1:{gw}/health")
-        wait_healthy(f"http://127.0.0.1:{ng}/health")
+        for port in (up, gw, ng):
+            wait_healthy(f"http://127.0.0.1:{port}/health")
         targets = {  # name -> url, headers, the processes whose CPU time counts
             "direct": (f"http://127.0.0.1:{up}{PATH}", {}, [upstream.pid]),
             "nginx": (f"http://127.0.0.1:{ng}{PATH}", {}, children(master.pid)),
             "gateway": (f"http://127.0.0.1:{gw}{PATH}", {"X-API-Key": "bench-key"}, [gateway.pid]),
         }
-        for url, headers, pids in targets.values():  # warm-up: pools filled, code paths hot
-            wrk(url, 1, connections, headers, pids)
+        for url, headers, pids in targets.values() if warm_up else ():
+            wrk(url, 1, connections, headers, pids)  # pools filled, code paths hot
         # Interleaved rounds: a change in machine load hits all three targets alike.
         for _ in range(repeats):
             for name, (url, headers, pids) in targets.items():
@@ -258,7 +258,8 @@ def main() -> int:
         return 0
     print(f"wrk: 1 thread, {args.connections} connections, {seconds} s x {repeats} rounds, "
           f"GET {PATH} (a ~60-byte JSON body); medians\n")  # fmt: skip
-    runs, clients = proxy_runs(seconds, repeats, args.connections, 300 if args.quick else 3000)
+    client_n = 300 if args.quick else 3000
+    runs, clients = proxy_runs(seconds, repeats, args.connections, client_n, not args.quick)
     medians = {
         name: Load(*(statistics.median(getattr(r, f) for r in loads) for f in FIELDS))
         for name, loads in runs.items()
