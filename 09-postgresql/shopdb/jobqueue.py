@@ -17,6 +17,7 @@ job again (at least once: a handler may run twice, so it must be safe to repeat)
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -57,6 +58,8 @@ RELEASE = """
 UPDATE jobs SET leased_by = NULL, leased_until = NULL
 WHERE id = %(id)s AND attempts = %(attempt)s AND status = 'queued'
 """
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # longer than any job may take; then the job is claimed again
 
@@ -139,9 +142,15 @@ def drain(connect: Connect, worker: str, handler: Handler) -> int:
     """One worker: take jobs until none is left. Returns how many it ran."""
     done = 0
     with connect() as conn:
-        while work_one(conn, worker, handler) is not None:
-            done += 1
-    return done
+        while True:
+            try:
+                if work_one(conn, worker, handler) is None:
+                    return done
+                done += 1
+            except LeaseLost as exc:
+                # The job ran past its lease and is another worker's now: not this worker's
+                # failure, and no reason to stop taking jobs.
+                log.warning("%s: %s", worker, exc)
 
 
 def run_workers(connect: Connect, workers: int, handler: Handler) -> Counter[str]:

@@ -191,3 +191,27 @@ def test_every_failing_worker_is_reported(queue: psycopg.Connection, connect: db
     assert sorted([str(caught.value), other]) == ["job 1 failed", "job 2 failed"]
     # Both jobs rolled back: still queued for the next worker.
     assert queue.execute("SELECT count(*) FROM jobs WHERE status = 'queued'").fetchone() == (2,)
+
+
+def test_a_worker_whose_lease_ran_out_leaves_the_job_and_goes_on(
+    queue: psycopg.Connection, connect: db.Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobqueue.enqueue(queue, [{"n": 1}, {"n": 2}])
+    taken_over: list[jobqueue.Claim] = []
+
+    def slow_first_job(payload: dict[str, Any]) -> None:
+        if payload["n"] == 1:
+            # While job 1 runs, its lease runs out and another worker claims it.
+            queue.execute("UPDATE jobs SET leased_until = now() - interval '1 second'")
+            queue.commit()
+            with connect() as other:
+                claimed = jobqueue.claim(other, "w1")
+                assert claimed is not None
+                taken_over.append(claimed)
+
+    assert jobqueue.drain(connect, "w0", slow_first_job) == 1  # job 2; job 1 is w1's now
+
+    assert [job.id for job in taken_over] == [1]
+    assert "w0: job 1: lease of attempt 1 lost" in caplog.text
+    statuses = queue.execute("SELECT id, status, leased_by FROM jobs ORDER BY id").fetchall()
+    assert statuses == [(1, "queued", "w1"), (2, "done", "w0")]
