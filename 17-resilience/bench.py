@@ -33,7 +33,7 @@ from resilience.retry import RetryBudget, RetryPolicy
 from tools.cli import OneLineParser
 from tools.hammer import hammer, in_processes
 from tools.load import Load, for_seconds, with_retries
-from tools.procs import uvicorn_process
+from tools.procs import server
 from tools.storm import Run, Scenario, simulate_all
 
 DOCS = Path(__file__).resolve().parent / "docs"
@@ -161,27 +161,29 @@ async def healthy_under_slow(api: str, seconds: float, pressure: bool = True) ->
     return healthy
 
 
-def api_env(inventory: str, slow: str, bulkheads: bool) -> dict[str, str]:
-    return {"RESILIENCE_INVENTORY_URL": inventory, "RESILIENCE_RECOMMENDATIONS_URL": slow,
-            "RESILIENCE_POOL_SIZE": "100", "RESILIENCE_BULKHEAD_SIZE": "16",
-            "RESILIENCE_MAX_IN_FLIGHT": "32", "RESILIENCE_MAX_QUEUE": "1000",
-            "RESILIENCE_BULKHEADS": str(bulkheads).lower(), "RESILIENCE_RATE_LIMIT": "1000000",
-            "RESILIENCE_REQUEST_TIMEOUT_S": "10", "RESILIENCE_THROTTLE": "false"}  # fmt: skip
+def api_settings(inventory: str, slow: str, bulkheads: bool) -> dict[str, str]:
+    return {"inventory_url": inventory, "recommendations_url": slow, "pool_size": "100",
+            "bulkhead_size": "16", "max_in_flight": "32", "max_queue": "1000",
+            "bulkheads": str(bulkheads).lower(), "rate_limit": "1000000",
+            "request_timeout_s": "10", "throttle": "false"}  # fmt: skip
 
 
-async def bulkhead_section(inventory: str, slow: str, seconds: float) -> dict[str, Load]:
+async def bulkhead_section(
+    inventory: str, slow: str, seconds: float, own_process: bool
+) -> dict[str, Load]:
     print(f"\nBulkhead: the healthy route's latency, {seconds:g} s of 8 callers, while 64 "
           f"callers wait on a dependency that takes 2 s")  # fmt: skip
+    where = "separate processes" if own_process else "threads of this process (--quick)"
     print("(API: 32 requests handled at once, the rest queued; bulkheads of 16 per dependency;"
-          " separate processes)")  # fmt: skip
+          f" {where})")  # fmt: skip
     results: dict[str, Load] = {}
     async with aiohttp.ClientSession() as session:
         await control(session, inventory, {"latency_ms": 5})
-        with uvicorn_process("resilience.api:create_app", api_env(inventory, slow, True)) as api:
+        with server("api", api_settings(inventory, slow, True), own_process) as api:
             results["healthy route alone"] = await healthy_under_slow(api, seconds, False)
             await control(session, slow, {"latency_ms": 2000})
             bulkhead = await healthy_under_slow(api, seconds)
-        with uvicorn_process("resilience.api:create_app", api_env(inventory, slow, False)) as api:
+        with server("api", api_settings(inventory, slow, False), own_process) as api:
             results["slow, no bulkhead"] = await healthy_under_slow(api, seconds)
         results["slow, bulkhead"] = bulkhead
     base = results["healthy route alone"].percentile_ms(99)
@@ -268,10 +270,10 @@ def main() -> int:
     scenario = Scenario(clients=300, capacity=6) if quick else Scenario()
     runs = backoff_section(scenario)
     with ExitStack() as stack:  # two fault injectors, each its own process, for both sections
-        inventory = stack.enter_context(uvicorn_process("faults.app:create_app"))
-        slow = stack.enter_context(uvicorn_process("faults.app:create_app"))
+        inventory = stack.enter_context(server("faults", own_process=not quick))
+        slow = stack.enter_context(server("faults", own_process=not quick))
         asyncio.run(retries_section(inventory, 300 if quick else 2000))
-        bulkhead = asyncio.run(bulkhead_section(inventory, slow, 1 if quick else 6))
+        bulkhead = asyncio.run(bulkhead_section(inventory, slow, 1 if quick else 6, not quick))
     limiters_section(150 if quick else 400)
     if not quick:
         plot_backoff(runs, scenario, DOCS / "backoff.png")

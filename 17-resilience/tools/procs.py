@@ -57,3 +57,30 @@ def uvicorn_process(factory: str, env: dict[str, str] | None = None) -> Iterator
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def server(
+    kind: str, settings: dict[str, str] | None = None, own_process: bool = True
+) -> Iterator[str]:
+    """The API (``kind="api"``, with RESILIENCE_* ``settings``) or a fault injector, in its
+    own process (the full bench: its CPU is not the load generator's) or in a thread of this
+    one (``--quick``: no interpreter start, which costs seconds on a busy machine)."""
+    if own_process:
+        factory = {"api": "resilience.api:create_app", "faults": "faults.app:create_app"}[kind]
+        env = {f"RESILIENCE_{k.upper()}": v for k, v in (settings or {}).items()}
+        with uvicorn_process(factory, env) as url:
+            yield url
+        return
+    from faults.app import create_app as faults_app
+    from resilience.api import create_app
+    from resilience.settings import Settings
+    from tools.serving import ServerThread
+
+    app = (
+        faults_app()
+        if kind == "faults"
+        else create_app(Settings.model_validate({"redis_url": None, **(settings or {})}))
+    )
+    with ServerThread(app) as running:
+        yield running.url
