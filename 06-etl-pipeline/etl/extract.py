@@ -15,9 +15,11 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -177,6 +179,8 @@ class ApiSource:
             timeout_s,
         )
         self.retries = 0  # how many requests were repeated, for the run's counts
+        # What messages show: the URL without a password it may carry (http://user:pass@host).
+        self.shown = masked(base)
 
     def __call__(self, since: Mark | None) -> Iterator[Item]:
         with asyncio.Runner() as runner:  # one loop and one connection pool for every page
@@ -223,17 +227,52 @@ class ApiSource:
                 last = type(exc).__name__
             else:
                 if response.status_code == 200:
-                    return response.json()
-                if response.status_code == 429:
+                    return page(response)
+                wait = retry_after(response.headers.get("retry-after"))
+                if response.status_code == 429 and wait is not None:
                     # The server says when: waiting less only earns another 429.
-                    wait = min(float(response.headers.get("retry-after", "1")), 30.0)
                     self.retries += 1
                     await asyncio.sleep(wait)
                     continue
-                if response.status_code < 500:
+                if response.status_code != 429 and response.status_code < 500:
                     raise SourceError(f"api: {response.status_code} {response.text[:100]}")
                 last = f"HTTP {response.status_code}"
             self.retries += 1
             # Full jitter: random in [0, 0.05 * 2^attempt], so clients do not retry in step.
             await asyncio.sleep(random.uniform(0, 0.05 * 2**attempt))
-        raise SourceError(f"api: {self.base} failed {self.attempts} times (last: {last})")
+        raise SourceError(f"api: {self.shown} failed {self.attempts} times (last: {last})")
+
+
+def page(response: httpx.Response) -> dict[str, Any]:
+    """A 200 that is not a page (an HTML error page, a proxy's) fails the source in one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise SourceError(f"api: a 200 without a JSON page of items: {response.text[:60]!r}")
+    return body
+
+
+def retry_after(header: str | None) -> float | None:
+    """Seconds to wait from Retry-After - delay-seconds or an HTTP date (RFC 9110) - at most 30;
+    None when absent or unreadable, and the caller backs off on its own instead."""
+    if header is None:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), 30.0) if seconds == seconds else None  # NaN: unreadable
+
+
+def masked(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

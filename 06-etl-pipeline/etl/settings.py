@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
     def _http(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        try:
+            urlsplit(value).port  # noqa: B018 - the property is the check: int() of the port
+        except ValueError:
+            raise ValueError("the port is not a number in 0-65535") from None
         return value.rstrip("/")
 
     @property

@@ -114,6 +114,54 @@ def test_an_api_that_keeps_failing_fails_the_source_after_its_attempts(data_dir:
             list(source(None))
 
 
+@pytest.mark.parametrize("header", ["soon", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_retry_after_that_is_not_seconds_is_survived(data_dir: Path, header: str) -> None:
+    """Retry-After may be an HTTP date (RFC 9110) or junk: wait what it says, or back off."""
+    with source_api(data_dir / "api_orders.jsonl", every_429=2, retry_after=header) as url:
+        source = ApiSource(url, 100, attempts=3, timeout_s=5)
+
+        items = list(source(None))
+
+    assert len({i.data["order_id"] for i in items}) == len(items) > 0 and source.retries > 0
+
+
+def test_a_200_that_is_not_a_page_fails_the_source_in_one_line(tmp_path: Path) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    async def proxy_page(request: object) -> HTMLResponse:
+        return HTMLResponse("<html>maintenance</html>")
+
+    app = Starlette(routes=[Route("/orders", proxy_page)])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with pytest.raises(SourceError, match="^api: a 200 without a JSON page"):
+            list(ApiSource(f"http://127.0.0.1:{port}", 100, 2, 5)(None))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def test_a_password_in_the_api_url_stays_out_of_the_error() -> None:
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening: every connect is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://etl:s3cret@127.0.0.1:{closed.getsockname()[1]}"
+        with pytest.raises(SourceError) as failed:
+            list(ApiSource(url, 100, attempts=1, timeout_s=5)(None))
+
+    assert "s3cret" not in str(failed.value) and "etl:***@127.0.0.1" in str(failed.value)
+
+
 def test_a_response_slower_than_the_deadline_is_a_failed_attempt() -> None:
     """A server that answers headers, then drips the body: the deadline covers every byte."""
     import socket

@@ -36,6 +36,7 @@ def test_run_on_a_fresh_clone_generates_inputs_and_loads_them(tmp_path: Path) ->
         ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory"),
         ({"SOURCE_DATABASE_URL": "mysql://u:s3cret@h/db"}, "'mysql' is not supported"),
         ({"SOURCE_API_URL": "localhost:8000"}, "http://"),
+        ({"SOURCE_API_URL": "http://u:s3cret@localhost:notaport"}, "port is not a number"),
         ({"BATCH_SIZE": "0"}, "BATCH_SIZE"),
     ],
 )
