@@ -15,7 +15,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import psycopg
 from pydantic import ValidationError
@@ -130,7 +129,8 @@ def report(pytest_args: list[str]) -> int:
         f"--junitxml={VAR_DIR / 'junit.xml'}",
         *pytest_args,
     ]
-    started = time.time()
+    index = html / "index.html"
+    before = index.stat().st_mtime_ns if index.is_file() else None
     # stderr is kept back: pytest writes a usage error there (a block of lines), and this
     # command answers a bad argument like any other, in one line with exit 2.
     done = subprocess.run(cmd, cwd=LESSON_DIR, stderr=subprocess.PIPE, text=True)
@@ -140,9 +140,8 @@ def report(pytest_args: list[str]) -> int:
         print(f"main.py report: error: {reason}", file=sys.stderr)
         return 2
     sys.stderr.write(done.stderr)
-    index = html / "index.html"
     # Only a report this run wrote: an old one would describe other code.
-    if index.is_file() and index.stat().st_mtime >= started:
+    if index.is_file() and index.stat().st_mtime_ns != before:
         print(f"coverage report: {index}")
     return done.returncode
 
