@@ -476,7 +476,7 @@ README_SECTIONS = (
 
 README_WORDS = 2200  # about 15 minutes of reading; details belong in docs/notes.md
 # Code that serves the lesson but is not its concept: the package must never import it.
-RIG_FOLDERS = frozenset({"tests", "demo", "tools", "loadgen"})
+RIG_FOLDERS = frozenset({"tests", "testkit", "demo", "tools", "loadgen"})
 
 
 def readme_words(text: str) -> int:
@@ -489,7 +489,7 @@ def rig_imports(path: Path) -> list[str]:
     """'pkg/mod.py imports demo' for every import of the rig from inside a concept package.
 
     The rig is everything at the lesson's top level that is not a concept package: main.py,
-    bench.py and any other top-level module, and the folders tests/, demo/, tools/, loadgen/.
+    bench.py and any other top-level module, and the folders tests/, testkit/, demo/, tools/, loadgen/.
     """
     import ast
 
