@@ -151,7 +151,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/jobs/{job_id}/resume")
     def resume(job_id: str, scheduler: SchedulerDep) -> JobOut:
-        return job_out(known(scheduler.resume_job, job_id))
+        job = known(scheduler.resume_job, job_id)
+        if job is None:  # APScheduler removes a job whose trigger has no fire time left
+            raise HTTPException(409, f"job {job_id!r} has no run left and was removed")
+        return job_out(job)
 
     @app.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
     def remove(job_id: str, scheduler: SchedulerDep) -> Response:

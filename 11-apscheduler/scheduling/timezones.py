@@ -29,8 +29,15 @@ class FireTime:
 
 
 def cron_trigger(expression: str, zone: str) -> CronTrigger:
-    """A trigger from a five-field crontab line; ValueError names what is wrong."""
-    return CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+    """A trigger from a five-field crontab line; ValueError names what is wrong.
+
+    A line can be valid field by field and still never fire ("0 0 31 2 *": 31 February). Stored,
+    such a job sits paused forever, so it is refused here like any other bad line.
+    """
+    trigger = CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError("never fires: no date matches every field")
+    return trigger
 
 
 def next_fire_times(trigger: CronTrigger, after: datetime, count: int) -> list[FireTime]:

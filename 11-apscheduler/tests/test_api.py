@@ -58,6 +58,7 @@ def test_history_lists_runs_with_their_outcome(client: TestClient) -> None:
     [
         ({**JOB, "cron": "61 * * * *"}, 422, "invalid schedule"),
         ({**JOB, "cron": "* * *"}, 422, "Wrong number of fields"),
+        ({**JOB, "cron": "0 0 31 2 *"}, 422, "never fires"),
         ({**JOB, "timezone": "Mars/Base"}, 422, "unknown time zone"),
         ({**JOB, "task": "os:system"}, 422, "task"),
         ({**JOB, "id": "Bad Id!"}, 422, "id"),
@@ -119,3 +120,20 @@ def test_an_oversized_chunked_body_is_413_while_it_streams(client: TestClient) -
     response = client.post("/jobs", content=chunks(), headers={"content-type": "application/json"})
 
     assert response.status_code == 413
+
+
+def test_resuming_a_job_with_no_run_left_is_409_not_500(client: TestClient) -> None:
+    """Given a job added in code whose trigger has run out (here: 31 February), stored paused."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from scheduling import tasks
+
+    scheduler = client.app.state.scheduler  # type: ignore[attr-defined]
+    scheduler.add_job(tasks.tick, CronTrigger(month=2, day=31), id="feb31", name="tick")
+
+    response = client.post("/jobs/feb31/resume")
+
+    assert response.status_code == 409
+    message = "job 'feb31' has no run left and was removed"
+    assert response.json() == {"error": "conflict", "message": message}
+    assert client.get("/jobs").json() == []  # gone from the store, as the message says

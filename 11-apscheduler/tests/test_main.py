@@ -78,7 +78,7 @@ def test_an_unreachable_database_is_one_line_with_the_command_that_starts_it(
 @pytest.mark.parametrize(
     "args",
     [["serve", "--port", "70000"], ["demo", "--seconds", "0"], ["instance", "--every", "0"],
-     ["bogus"]],
+     ["next", "0 0 31 2 *"], ["bogus"]],
 )  # fmt: skip
 def test_a_bad_argument_is_one_line_and_exit_2(
     args: list[str], capsys: pytest.CaptureFixture[str]
