@@ -47,32 +47,38 @@ class Settings(BaseSettings):
     # Prefix of every Redis key, stream, exchange and queue, so two users of one server never mix.
     namespace: str = Field(default="lesson14", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
-    cache_ttl_s: float = Field(default=60.0, gt=0)
+    # Bounded both ways: Redis takes a lifetime in whole milliseconds (PX 0 is an error) and
+    # refuses one that overflows, so a value outside the range would fail only mid-run.
+    cache_ttl_s: float = Field(default=60.0, ge=0.001, le=30 * 86_400)
     # A miss ("no such product") is cached too, for a shorter time: a flood of lookups for an
     # id that does not exist would otherwise all reach the database.
-    negative_ttl_s: float = Field(default=5.0, gt=0)
+    negative_ttl_s: float = Field(default=5.0, ge=0.001, le=30 * 86_400)
     # How long a single-flight lock lives if its holder dies before releasing it.
-    lock_ttl_ms: int = Field(default=5_000, ge=10)
+    lock_ttl_ms: int = Field(default=5_000, ge=10, le=3_600_000)
 
     # Unacknowledged messages RabbitMQ hands one consumer at a time (basic.qos).
     prefetch: int = Field(default=20, ge=1, le=65_535)
     # Attempts a failing message gets (the first delivery included) before it is parked.
     max_attempts: int = Field(default=3, ge=1, le=100)
     # How long a failed message waits in the retry queue before it comes back.
-    retry_delay_ms: int = Field(default=1_000, ge=1)
+    retry_delay_ms: int = Field(default=1_000, ge=1, le=86_400_000)
     # Deliveries a quorum queue allows before it dead-letters a message that is never acked
     # (a consumer crashing on it). RabbitMQ 4 defaults to 20, 3.x to unlimited: set explicitly.
     delivery_limit: int = Field(default=5, ge=1, le=1_000)
     # Entries a stream keeps (approximately: MAXLEN ~ trims whole nodes only).
-    stream_maxlen: int = Field(default=10_000, ge=1)
+    stream_maxlen: int = Field(default=10_000, ge=1, le=1_000_000_000)
     # How long a processed message id is remembered by an idempotent consumer.
-    dedupe_ttl_s: int = Field(default=86_400, ge=1)
+    dedupe_ttl_s: int = Field(default=86_400, ge=1, le=365 * 86_400)
 
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, url: str) -> str:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        try:
+            urlsplit(url).port  # noqa: B018 - a port that is not a number raises here
+        except ValueError:
+            raise ValueError("the port is not a number") from None
         return url
 
     @field_validator("rabbitmq_url")

@@ -42,6 +42,13 @@ def test_sqlite_url_forms(url: str, path: str) -> None:
         {"namespace": "has space"},
         {"db_delay_ms": -1},
         {"cache_ttl_s": 1, "negative_ttl_s": 2},
+        # Each of these once got past the settings and failed mid-run with a traceback.
+        {"redis_url": "redis://localhost:notaport/0"},
+        {"cache_ttl_s": 1e20},
+        {"cache_ttl_s": 0.0004, "negative_ttl_s": 0.0001},  # PX 0
+        {"stream_maxlen": 10**23},
+        {"dedupe_ttl_s": 10**18},
+        {"retry_delay_ms": 10**11},
     ],
 )
 def test_odd_settings_are_refused(values: dict[str, object]) -> None:
