@@ -3,6 +3,8 @@ headers, writes are not retried, and a spent deadline reaches no upstream."""
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -153,3 +155,16 @@ def test_the_adaptive_throttle_stops_sending_to_an_upstream_that_rejects(
     # Every call the upstream saw was a 503; past the first few, most never left the API.
     assert codes.count("throttled") > 20
     assert stack.stats("inventory")["calls"] == codes.count("upstream_error") < 20
+
+
+def test_an_unreachable_redis_fails_open_and_says_so(
+    api: Callable[..., Stack], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as s:  # a free port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    stack = api(redis_url=dead, rate_limit=1)
+    with caplog.at_level(logging.WARNING, logger="resilience.api"):
+        statuses = [httpx.get(stack.url + "/inventory/1").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]  # no limit while the limiter is away, not an outage
+    assert any("rate limiter unavailable" in r.getMessage() for r in caplog.records)

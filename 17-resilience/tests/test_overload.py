@@ -11,7 +11,7 @@ import httpx
 from faults.app import Faults
 from tests.conftest import Stack
 
-SLOW = Faults(latency_ms=1200)
+SLOW = Faults(latency_ms=2000)
 
 
 async def in_flight_at_least(upstream_url: str, n: int, timeout_s: float = 10) -> None:
@@ -25,18 +25,18 @@ async def in_flight_at_least(upstream_url: str, n: int, timeout_s: float = 10) -
 
 async def healthy_share_while_slow_calls_pile_up(stack: Stack) -> tuple[float, list[int]]:
     """12 patient callers of the slow route hold on; then 10 callers of the healthy route,
-    who wait 600 ms at most, ask. Returns the healthy route's share of 200s, and the slow
+    who wait 1 s at most, ask. Returns the healthy route's share of 200s, and the slow
     route's statuses."""
     async with httpx.AsyncClient(base_url=stack.url, timeout=10) as client:
         slow = [
             asyncio.create_task(
-                client.get(f"/recommendations/{i}", headers={"X-Deadline-Ms": "1500"})
+                client.get(f"/recommendations/{i}", headers={"X-Deadline-Ms": "2500"})
             )
             for i in range(12)
         ]
         await in_flight_at_least(stack.recommendations, 6)  # the slow calls hold connections
         healthy = await asyncio.gather(
-            *(client.get(f"/inventory/{i}", headers={"X-Deadline-Ms": "600"}) for i in range(10))
+            *(client.get(f"/inventory/{i}", headers={"X-Deadline-Ms": "1000"}) for i in range(10))
         )
         slow_statuses = [r.status_code for r in await asyncio.gather(*slow)]
     return sum(r.status_code == 200 for r in healthy) / len(healthy), slow_statuses
@@ -67,7 +67,9 @@ async def test_without_bulkheads_the_slow_route_takes_every_connection(
 async def test_past_the_queue_the_server_sheds_with_503_and_retry_after(
     api: Callable[..., Stack],
 ) -> None:
-    stack = api(inventory=Faults(latency_ms=800), max_in_flight=2, max_queue=1, bulkheads=False)
+    # A long deadline: the queued call waits 1.5 s for a slot, and that time counts.
+    stack = api(inventory=Faults(latency_ms=1500), max_in_flight=2, max_queue=1,
+                bulkheads=False, request_timeout_s=10)  # fmt: skip
     async with httpx.AsyncClient(base_url=stack.url, timeout=10) as client:
         calls = [asyncio.create_task(client.get(f"/inventory/{i}")) for i in range(6)]
         await in_flight_at_least(stack.inventory, 2)
