@@ -3,6 +3,7 @@ auth server on a real port, through rotation, a flood of unknown kids and an out
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -114,3 +115,67 @@ def test_the_api_verifies_through_the_jwks_url(auth: Auth, tmp_path: Path) -> No
     with TestClient(create_app(dead)) as client:
         down = client.get("/me", headers=bearer(token))
     assert down.status_code == 503 and down.json()["error"]["code"] == "keys_unavailable"
+
+
+class RawServer:
+    """A JWKS endpoint that misbehaves below HTTP's level: it sends ``head``, then ``body``
+    in pieces of ``piece`` bytes every ``every_s`` seconds, until stopped."""
+
+    def __init__(self, head: bytes, body: bytes, piece: int, every_s: float) -> None:
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/.well-known/jwks.json"
+        self.head, self.body, self.piece, self.every_s = head, body, piece, every_s
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RawServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.server.close()
+
+    def _serve(self) -> None:
+        self.server.settimeout(0.05)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(4096)
+                try:
+                    conn.sendall(self.head)
+                    for at in range(0, len(self.body), self.piece):
+                        if self.stop.wait(self.every_s):
+                            break
+                        conn.sendall(self.body[at : at + self.piece])
+                except OSError:
+                    continue  # the client gave up: what the test wants
+
+
+def test_a_jwks_dripped_slower_than_the_deadline_is_an_outage(auth: Auth) -> None:
+    """Each byte comes quickly, the whole document would take 20 s: the fetch has a deadline
+    (urllib's timeout alone is per read, and would wait for all of it)."""
+    body = json.dumps(auth.ring.jwks()).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    with RawServer(head, body, piece=max(1, len(body) // 400), every_s=0.05) as drip:
+        keys = RemoteKeys(drip.url, timeout_s=0.5)
+        with pytest.raises(KeysUnavailable, match="within 0.5 s"):
+            verify(auth.token(), keys, auth.policy)
+
+
+def test_an_oversized_jwks_is_an_outage_not_parsed(auth: Auth) -> None:
+    """A JWK Set padded to 4 MiB (valid JSON all the same) is refused before it is parsed."""
+    body = json.dumps(auth.ring.jwks()).encode() + b" " * (4 << 20)
+    head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"  # no length: read to the end
+    with (
+        RawServer(head, body, piece=1 << 16, every_s=0) as big,
+        pytest.raises(KeysUnavailable, match="over 262144 bytes"),
+    ):
+        verify(auth.token(), RemoteKeys(big.url), auth.policy)

@@ -16,6 +16,7 @@ from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
 
 from tokens import anatomy
 from tokens.issue import ACCESS_TYP
+from tokens.jwks_fetch import DeadlineJWKClient
 from tokens.keyring import KeyRing
 
 REGISTERED = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
@@ -63,11 +64,14 @@ class RingKeys:
 class RemoteKeys:
     """Keys from a JWKS URL, through PyJWKClient: the JWK Set is cached for ``lifespan_s``, and
     an unknown kid forces at most one refetch per ``cooldown_s`` (so a flood of tokens with
-    made-up kids cannot turn into a flood of requests to the auth server)."""
+    made-up kids cannot turn into a flood of requests to the auth server). Each fetch has a
+    deadline and a size cap (jwks_fetch.py): a request waiting on it waits at most that long."""
 
-    def __init__(self, url: str, lifespan_s: float = 300, cooldown_s: float = 30) -> None:
-        self.client = jwt.PyJWKClient(
-            url, lifespan=lifespan_s, cooldown_duration=cooldown_s, timeout=5
+    def __init__(
+        self, url: str, lifespan_s: float = 300, cooldown_s: float = 30, timeout_s: float = 5
+    ) -> None:
+        self.client = DeadlineJWKClient(
+            url, lifespan=lifespan_s, cooldown_duration=cooldown_s, timeout=timeout_s
         )
 
     def key_for(self, kid: object) -> tuple[Any, frozenset[str]] | None:
