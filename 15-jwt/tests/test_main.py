@@ -162,6 +162,10 @@ def test_bad_arguments_are_one_line_exit_2(
         ("DATABASE_URL", "sqlite:///:memory:", "in-memory"),
         ("REDIS_URL", "http://user:s3cret@cache", "REDIS_URL"),
         ("JWT_LEEWAY_S", "600", "JWT_LEEWAY_S"),
+        ("DATABASE_URL", "postgresql://u:s3cret@db:notaport/x", "port is not a number"),
+        ("DATABASE_URL", "sqlite+aiosqlite:///var/t.db", "synchronous"),
+        ("REDIS_URL", "redis://:s3cret@cache:notaport/0", "port is not a number"),
+        ("JWT_JWKS_URL", "http://auth:notaport/.well-known/jwks.json", "port is not a number"),
     ],
 )
 def test_bad_settings_are_one_line_exit_2_without_secrets(

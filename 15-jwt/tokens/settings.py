@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, url: str) -> str:
+        _port_is_a_number(url)
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             # The bare scheme would pick psycopg2, which this lesson does not install.
             return "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -48,6 +50,8 @@ class Settings(BaseSettings):
             return url
         if url.startswith("sqlite:///") and ":memory:" not in url and url != "sqlite:///":
             return url
+        if url.startswith("sqlite+"):
+            raise ValueError("the refresh store is synchronous: use sqlite:///path/to/tokens.db")
         if url.startswith("sqlite"):
             raise ValueError(
                 "an in-memory SQLite database forgets every refresh token: use a file, "
@@ -62,6 +66,7 @@ class Settings(BaseSettings):
             return None
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("use redis://HOST:PORT/DB (or rediss:// for TLS)")
+        _port_is_a_number(url)
         return url
 
     @field_validator("jwks_url")
@@ -71,6 +76,7 @@ class Settings(BaseSettings):
             return None
         if not url.startswith(("http://", "https://")):
             raise ValueError("a JWKS URL is http:// or https://")
+        _port_is_a_number(url)
         return url
 
     @model_validator(mode="after")
@@ -88,3 +94,12 @@ class Settings(BaseSettings):
         """How long a key stays published after it stops signing: the last access token it
         signed lives access_ttl_s, and verifiers accept it leeway_s longer still."""
         return self.access_ttl_s + self.leeway_s
+
+
+def _port_is_a_number(url: str) -> None:
+    """Refuse at start what would otherwise fail on first use - as a traceback, or as a
+    misleading "not reachable" (the server is fine; the URL is not)."""
+    try:
+        urlsplit(url).port  # noqa: B018 - the property is the check: int() of the port
+    except ValueError:
+        raise ValueError("the port is not a number from 0 to 65535") from None
