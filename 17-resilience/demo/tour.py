@@ -121,10 +121,10 @@ async def retries(out: Out, session: aiohttp.ClientSession, up: str) -> None:
                                        RetryBudget(0.1, 5))):  # fmt: skip
             await set_faults(session, up, error_rate=error_rate, latency_ms=2, seed=7)
             before = (await stats(session, up))["calls"]
-            load = await with_retries(session, f"{up}/work/1", 200, 20, policy, budget)
+            load = await with_retries(session, f"{up}/work/1", 100, 20, policy, budget)
             calls = (await stats(session, up))["calls"] - before
             rows.append(Row(label, load.sent, calls, load.ok, load))
-        table(out, f"Retries: 200 GETs, {title}", rows)
+        table(out, f"Retries: 100 GETs, {title}", rows)
 
 
 def backoff(out: Out) -> None:

@@ -38,14 +38,14 @@ def test_demo_prints_a_table_per_pattern_and_exits_0() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for title in ("Rate limits at a window edge", "Backoff:", "Rate limiting through the API",
-                  "Retries: 200 GETs, the upstream is down", "Deadlines:", "Bulkheads:",
+                  "Retries: 100 GETs, the upstream is down", "Deadlines:", "Bulkheads:",
                   "Load shedding:"):  # fmt: skip
         assert title in out, title
     # Numbers that do not depend on timing: the edge burst and the retry amplification.
     assert columns(out, "fixed: 40 calls")[:3] == ["80", "-", "40"]
     assert columns(out, "gcra: 40 calls")[:3] == ["80", "-", "20"]
     down = out[out.index("the upstream is down") :]
-    assert columns(down, "3 attempts ")[:4] == ["200", "600", "0", "3.00x"]
+    assert columns(down, "3 attempts ")[:4] == ["100", "300", "0", "3.00x"]
     assert out.rstrip().endswith("demo finished")
 
 
