@@ -20,7 +20,7 @@ import redis
 from celery import Celery
 from kombu import Connection
 
-from tools.procs import READY, ChildProcess, start_worker
+from tools.procs import READY, ChildProcess, start_worker, stop_all
 from uploads.celery_app import make_celery
 from uploads.settings import Settings, load_settings, safe_url
 
@@ -124,18 +124,20 @@ def workers(
 ) -> Iterator[dict[str, ChildProcess]]:
     """An `io` worker (solo pool) and a `cpu` worker (prefork), each on its own queue."""
     logs = tmp_path_factory.mktemp("logs")
+    # Node names unique to the session: a broadcast (inspect, Flower) reaches every worker
+    # on the broker, other sessions' too.
+    tag = live_settings.queue_prefix.split(".")[1]
     started = {
-        "io": start_worker("io", [live_settings.queue("io")], live_env, logs / "io.log"),
-        "cpu": start_worker("cpu", [live_settings.queue("cpu")], live_env, logs / "cpu.log",
-                            pool="prefork", concurrency=1),
+        "io": start_worker(f"io-{tag}", [live_settings.queue("io")], live_env, logs / "io.log"),
+        "cpu": start_worker(f"cpu-{tag}", [live_settings.queue("cpu")], live_env,
+                            logs / "cpu.log", pool="prefork", concurrency=1),
     }  # fmt: skip
     try:
         for worker in started.values():
             worker.wait_for(READY)
         yield started
     finally:
-        for worker in started.values():
-            worker.stop()
+        stop_all(list(started.values()))
 
 
 @pytest.fixture

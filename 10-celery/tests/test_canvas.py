@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from celery import Celery, chain, chord, chunks, group, xstarmap
-from celery.exceptions import ChordError
+from celery.exceptions import ChordError, TaskRevokedError
 
 from tests.conftest import wait_for
 from tools.procs import ChildProcess
+from uploads.settings import Settings
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.redis]
 
@@ -60,3 +63,23 @@ def test_chunks_and_starmap_send_many_small_items_in_few_messages(app: Celery) -
     assert chunked == [[0, 2, 4, 6, 8], [10, 12, 14, 16, 18], [20, 22, 24, 26, 28],
                        [30, 32, 34, 36, 38]]  # fmt: skip
     assert starred == [0, 2, 4, 6]
+
+
+def test_a_message_past_its_expiry_is_revoked_not_run(app: Celery) -> None:
+    # expires: a worker that gets the message too late drops it (a stale thumbnail request).
+    result = app.send_task("uploads.add", (1, 1), expires=datetime.now(UTC) - timedelta(seconds=1))
+
+    with pytest.raises(TaskRevokedError):
+        result.get(timeout=30)
+    assert result.state == "REVOKED"
+
+
+def test_each_worker_consumes_only_the_queues_it_was_started_with(
+    app: Celery, live_settings: Settings, workers: dict[str, ChildProcess]
+) -> None:
+    # inspect() asks the workers over the broker, as Flower and `celery inspect` do.
+    io, cpu = workers["io"].name, workers["cpu"].name
+    replies = app.control.inspect(destination=[io, cpu], timeout=5).active_queues() or {}
+
+    consumed = {name: [q["name"] for q in queues] for name, queues in replies.items()}
+    assert consumed == {io: [live_settings.queue("io")], cpu: [live_settings.queue("cpu")]}

@@ -15,7 +15,7 @@ import pytest
 from celery import Celery
 
 from tests.conftest import wait_for
-from tools.procs import READY, ChildProcess, start_worker
+from tools.procs import READY, ChildProcess, start_worker, stop_all
 from uploads.settings import Settings
 from uploads.store import effects, make_engine, runs
 
@@ -27,9 +27,10 @@ def pair(live_env: dict[str, str], live_settings: Settings,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ChildProcess]]:  # fmt: skip
     logs = tmp_path_factory.mktemp("kill-logs")
     queue = live_settings.queue("kill")
+    tag = live_settings.queue_prefix.split(".")[1]
     workers = [
         start_worker(
-            name,
+            f"{name}-{tag}",
             [queue],
             live_env,
             logs / f"{name}.log",
@@ -43,8 +44,7 @@ def pair(live_env: dict[str, str], live_settings: Settings,
             worker.wait_for(READY)
         yield workers
     finally:
-        for worker in workers:
-            worker.stop()
+        stop_all(workers)
 
 
 def test_a_task_on_a_killed_worker_is_redelivered_and_completed_with_one_side_effect(

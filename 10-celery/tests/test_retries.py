@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
 
 from tools.procs import ChildProcess
 from uploads.settings import Settings
@@ -40,3 +41,15 @@ def test_a_permanent_error_fails_at_once_without_a_retry(
     with pytest.raises(ValueError, match="3 is the bad one"):
         result.get(timeout=30)
     assert result.state == "FAILURE" and result.retries == 0
+
+
+def test_a_task_past_its_soft_time_limit_gets_the_exception_and_fails(
+    live_app: Celery, live_settings: Settings, workers: dict[str, ChildProcess]
+) -> None:
+    # The prefork `cpu` worker enforces time limits (the solo pool cannot: nothing watches it).
+    result = live_app.send_task("uploads.sleepy", (5,), queue=live_settings.queue("cpu"),
+                                soft_time_limit=0.2, time_limit=3)  # fmt: skip
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        result.get(timeout=30)
+    assert result.state == "FAILURE"

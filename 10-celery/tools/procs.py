@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,8 +22,10 @@ LESSON = Path(__file__).resolve().parents[1]
 class ChildProcess:
     def __init__(self, args: list[str], env: Mapping[str, str], log: Path) -> None:
         self.args = args
+        self.name = args[0]  # a worker's node name, set by start_worker
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
+        self._asked = False
         self._out = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "uploads.worker", *args],
@@ -55,12 +58,18 @@ class ChildProcess:
         self.proc.kill()
         self.proc.wait()
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """Warm shutdown (SIGTERM: finish the running task, take no new one), then SIGKILL."""
-        if self.proc.poll() is None:
+    def terminate(self) -> None:
+        """Ask for a warm shutdown without waiting for it (stop() waits)."""
+        if self.proc.poll() is None and not self._asked:
             # To the main process only: it stops its own pool; a signal to the whole group
             # would hit the pool processes mid-task too.
             self.proc.send_signal(signal.SIGTERM)
+            self._asked = True
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Warm shutdown (SIGTERM: finish the running task, take no new one), then SIGKILL."""
+        if self.proc.poll() is None:
+            self.terminate()
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -75,13 +84,23 @@ def start_worker(name: str, queues: list[str], env: Mapping[str, str], log: Path
                  extra: tuple[str, ...] = ()) -> ChildProcess:  # fmt: skip
     """A worker consuming `queues`, named name@host; wait_for(READY) before sending to it."""
     args = [
-        "worker", "-Q", ",".join(queues), "-n", f"{name}@%h", "--pool", pool,
+        "worker", "-Q", ",".join(queues), "-n", f"{name}@{socket.gethostname()}", "--pool", pool,
         "--concurrency", str(concurrency), "-O", "fair", "--without-gossip",
         "--without-mingle", "-l", "INFO", *extra,
     ]  # fmt: skip
     if prefetch is not None:
         args += ["--prefetch-multiplier", str(prefetch)]
-    return ChildProcess(args, env, log)
+    child = ChildProcess(args, env, log)
+    child.name = f"{name}@{socket.gethostname()}"
+    return child
+
+
+def stop_all(children: list[ChildProcess]) -> None:
+    """Shut several down side by side: each takes seconds, and they do not wait on each other."""
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.stop()
 
 
 READY = " ready."

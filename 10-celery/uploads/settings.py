@@ -69,6 +69,11 @@ class Settings(BaseSettings):
             raise ValueError(message) from None
         return value
 
+    @field_validator("upload_dir")
+    @classmethod
+    def _under_lesson(cls, value: Path) -> Path:
+        return value if value.is_absolute() else LESSON / value  # wherever main.py is run from
+
     @field_validator("rabbitmq_url")
     @classmethod
     def _amqp(cls, value: str) -> str:
