@@ -76,8 +76,12 @@ class Sessions:
         if idle or too_old:
             await self.store.delete(session.id_hash)
             return None
-        session.seen_at = now  # sliding idle timeout; the absolute one never moves
-        await self.store.save(session)
+        # Sliding idle timeout (the absolute one never moves). Written back only when it moved
+        # by a noticeable step: a store write on every request would cost more than the rest
+        # of the request, and the idle timeout loses at most that step of precision.
+        if now - session.seen_at >= min(60.0, self.store.idle_s / 10):
+            session.seen_at = now
+            await self.store.save(session)
         return session
 
     async def rotate(self, old_id: str | None, user_id: int, kind: Kind, now: float) -> str:

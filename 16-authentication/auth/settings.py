@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -147,3 +148,6 @@ def load_settings(**overrides: object) -> Settings:
         field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"{field}: {message}") from None
+    except PydanticSettingsError as exc:  # a complex value (OAUTH_CLIENTS) that is not JSON
+        field = str(exc).split('"')[1].upper() if '"' in str(exc) else "settings"
+        raise SettingsError(f"{field}: not valid JSON") from None

@@ -147,6 +147,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        unavailable(
+            "browser",
+            f"Chromium not found at {path} - install it: apt-get install chromium "
+            "(or set CHROMIUM_PATH)",
+        )
+    return path
+
+
 Factory = Callable[..., TestClient]
 
 
@@ -183,7 +195,11 @@ def client(make_client: Factory, backend: dict[str, Any]) -> TestClient:
 
 
 def services(client: TestClient) -> Services:
-    found: Services = client.app.state.services  # type: ignore[attr-defined]
+    return services_of_app(client.app)
+
+
+def services_of_app(app: Any) -> Services:
+    found: Services = app.state.services
     return found
 
 

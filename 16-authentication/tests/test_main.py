@@ -1,0 +1,144 @@
+"""main.py as a learner meets it: the demo exits 0 with no service, totp agrees with pyotp,
+a bad argument or setting is one line and exit 2, a missing service one line and exit 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyotp
+import pytest
+
+import bench
+from main import main
+
+SECRET = "JSVHQH4QJA2AOZVPFA7GZ3FQXHH6SAWS"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse and fail() exit
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'auth.db'}")
+    # The demo shows the story, not the cost: cheap hashing keeps this test quick.
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "64")
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+
+
+def test_demo_runs_end_to_end_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    assert "the code without code_verifier -> 400 invalid_grant" in out
+    assert "after  $argon2id$" in out and "429 too_many_attempts" in out
+    assert out.strip().endswith("demo finished: every step answered as expected")
+
+
+@pytest.mark.parametrize(
+    ("extra", "kwargs"),
+    [
+        ([], {}),
+        (["--digits", "8"], {"digits": 8}),
+        (["--algorithm", "SHA256"], {"digest": "sha256"}),
+        (["--algorithm", "SHA512", "--period", "60"], {"digest": "sha512", "interval": 60}),
+    ],
+)
+def test_totp_prints_what_an_authenticator_app_shows(
+    capsys: pytest.CaptureFixture[str], extra: list[str], kwargs: dict[str, object]
+) -> None:
+    import hashlib
+
+    if "digest" in kwargs:
+        kwargs["digest"] = getattr(hashlib, str(kwargs["digest"]))
+    code, out, _ = run(capsys, "totp", "--secret-b32", SECRET, "--at", "1700000000", *extra)
+    assert code == 0
+    assert out.split()[0] == pyotp.TOTP(SECRET, **kwargs).at(1_700_000_000)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["fly"], "invalid choice"),
+        (["totp"], "--secret-b32"),
+        (["totp", "--secret-b32", "not base32!"], "not base32"),
+        (["totp", "--secret-b32", "JBSWY3DPEHPK3PXP"], "too short"),
+        (["totp", "--secret-b32", SECRET, "--digits", "7"], "invalid choice"),
+        (["totp", "--secret-b32", SECRET, "--algorithm", "MD5"], "invalid choice"),
+        (["totp", "--secret-b32", SECRET, "--period", "0"], "--period"),
+        (["totp", "--secret-b32", SECRET, "--at", "soon"], "invalid float"),
+        (["totp", "--secret-b32", SECRET, "--at", "-5"], "--at"),
+        (["serve", "--port", "70000"], "--port"),
+        (["serve", "--port", "http"], "invalid int"),
+    ],
+)
+def test_a_bad_argument_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and says in err and "usage" not in err
+
+
+@pytest.mark.parametrize("argv", [["--quick", "--rounds", "0"], ["--nope"], ["--repeats", "x"]])
+def test_bench_bad_arguments_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench.parse(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "postgresql+asyncpg://u:s3cret@localhost/db"}, "driver 'asyncpg'"),
+        ({"DATABASE_URL": "postgresql://u:s3cret@localhost:notaport/db"}, "port is not a number"),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "forgets every user"),
+        ({"DATABASE_URL": "mysql://u:s3cret@localhost/db"}, "'mysql' is not supported"),
+        ({"REDIS_URL": "http://u:s3cret@localhost:6379"}, "REDIS_URL"),
+        ({"SESSION_IDLE_S": "7200", "SESSION_ABSOLUTE_S": "3600"}, "must not exceed"),
+        ({"ARGON2_TIME_COST": "0"}, "ARGON2_TIME_COST"),
+        ({"COOKIE_SECURE": "maybe"}, "COOKIE_SECURE"),
+        ({"OAUTH_CLIENTS": '{"app": ["http://evil/cb"]}'}, "https"),
+        ({"OAUTH_CLIENTS": "not json"}, "OAUTH_CLIENTS"),
+    ],
+)
+def test_a_bad_setting_is_one_line_exit_2_without_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str], says: str,
+) -> None:  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "serve", "--port", "0")
+    assert code == 2
+    assert err.count("\n") == 1 and says in err and "s3cret" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        (
+            {"DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:1/db"},
+            "database not reachable at postgresql+psycopg://u:***@127.0.0.1:1/db",
+        ),
+        ({"REDIS_URL": "redis://u:s3cret@127.0.0.1:1/0"}, "Redis not reachable at redis://u:***@"),
+    ],
+)
+def test_a_missing_service_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str], says: str,
+) -> None:  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "serve", "--port", "0")
+    assert code == 1 and err.count("\n") == 1
+    assert says in err and "docker compose up -d" in err and "s3cret" not in err
