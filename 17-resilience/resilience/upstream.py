@@ -2,10 +2,11 @@
 
     deadline      the time left for the whole request sets the retry loop's deadline, and is
                   sent on (minus a margin) in X-Deadline-Ms, so the upstream stops when we do
+    throttle      the SRE adaptive throttle refuses the call locally while the upstream is
+                  rejecting (asked once per call; every attempt's outcome is recorded)
     retries       idempotent calls only, capped in attempts, time and by a retry budget
-    throttle      the SRE adaptive throttle refuses locally while the upstream is rejecting
     bulkhead      at most N calls in flight to this dependency; the next one fails fast
-    pool          the aiohttp connector shared by all dependencies (the resource to protect)
+    pool          the aiohttp connector shared by all dependencies
 
 aiohttp, not httpx, on this hot path: per request it costs a fraction of httpx's CPU, and on a
 2-core machine the client's CPU would otherwise be what the bench measures.
