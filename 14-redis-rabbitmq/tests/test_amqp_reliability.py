@@ -137,6 +137,29 @@ async def test_a_failing_message_is_retried_then_parked_with_its_x_death(amqp, t
     assert (wq.retry, "expired") in deaths  # the delay it waited out in the retry queue
 
 
+async def test_a_retry_with_no_retry_queue_parks_the_message_instead_of_losing_it(
+    amqp, topology
+) -> None:
+    # Given a work queue whose retry queue is gone (deleted by hand, renamed in a deploy)
+    async def fails(event: OrderEvent) -> None:
+        raise RuntimeError("payment provider unavailable")
+
+    channel = await amqp.channel()
+    wq = topology.queue("billing")
+    await channel.queue_delete(wq.retry)
+    consumer = RetryingConsumer(channel, wq, fails, max_attempts=3)
+    await (await channel.get_queue(wq.name)).consume(consumer)
+
+    # When a message fails and the consumer tries to schedule its retry
+    await (await Publisher.open(amqp, topology.exchange)).publish(sent := order(11))
+
+    # Then the broker returns the copy, and the original goes to the parking queue, not nowhere
+    parked = await get_one(await channel.get_queue(wq.parking), within=15)
+    await parked.ack()
+    assert parked.message_id == sent.id
+    assert consumer.outcomes == {Outcome.PARKED: 1}
+
+
 async def test_bad_data_is_parked_at_once(amqp, topology) -> None:
     calls: list[OrderEvent] = []
 

@@ -17,12 +17,14 @@ On failure:
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from aio_pika import Message
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from pamqp.commands import Basic
 from pydantic import ValidationError
 
 from messaging.amqp.topology import WorkQueue
@@ -81,26 +83,35 @@ class RetryingConsumer:
         except Exception as exc:
             if attempt >= self.max_attempts:
                 return await self._park(message, attempt, exc)
-            await self._retry(message, attempt, exc)
-            return Outcome.RETRIED
+            return await self._retry(message, attempt, exc)
         await message.ack()
         return Outcome.DONE
 
-    async def _retry(self, message: AbstractIncomingMessage, attempt: int, exc: Exception) -> None:
+    async def _retry(
+        self, message: AbstractIncomingMessage, attempt: int, exc: Exception
+    ) -> Outcome:
         headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}
         headers.update({"x-attempt": attempt + 1, "x-last-error": _short(exc)})
         copy = Message(
             message.body,
             headers=headers,
-            message_id=message.message_id,
+            # The client matches a returned message to its publish by id: never leave it empty.
+            message_id=message.message_id or uuid.uuid4().hex,
             content_type=message.content_type,
             delivery_mode=message.delivery_mode,
         )
         # Confirmed before the ack: a crash in between duplicates the message (the consumer
-        # is idempotent) rather than losing it.
-        await self.channel.default_exchange.publish(copy, routing_key=self.queue.retry)
+        # is idempotent) rather than losing it. Mandatory, because the broker also confirms a
+        # message no queue took: with the retry queue gone (deleted, renamed) the copy would
+        # vanish and the ack below would lose the original too.
+        confirmation = await self.channel.default_exchange.publish(
+            copy, routing_key=self.queue.retry, mandatory=True
+        )
+        if not isinstance(confirmation, Basic.Ack):  # returned (no such queue) or nacked
+            return await self._park(message, attempt, RuntimeError(f"no {self.queue.retry}"))
         await message.ack()
         log.warning("retrying %s (attempt %d failed: %s)", message.message_id, attempt, exc)
+        return Outcome.RETRIED
 
     async def _park(
         self, message: AbstractIncomingMessage, attempt: int, exc: Exception
