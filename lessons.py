@@ -104,7 +104,9 @@ CATALOGUE: tuple[Lesson, ...] = (
     Lesson(
         "16-authentication", "password hashing, OAuth2 password flow, refresh tokens", ("postgres",)
     ),
-    Lesson("17-resilience", "timeouts, retries, circuit breakers, bulkheads under faults"),
+    Lesson(
+        "17-resilience", "rate limits, retries, jitter, deadlines, bulkheads, shedding", ("redis",)
+    ),
     Lesson(
         "18-event-processing",
         "outbox, idempotent consumers, dead letters, replay",
@@ -489,7 +491,7 @@ def rig_imports(path: Path) -> list[str]:
     """'pkg/mod.py imports demo' for every import of the rig from inside a concept package.
 
     The rig is everything at the lesson's top level that is not a concept package: main.py,
-    bench.py and any other top-level module, and the folders tests/, testkit/, demo/, tools/, loadgen/.
+    bench.py and any other top-level module, and the folders in RIG_FOLDERS.
     """
     import ast
 
