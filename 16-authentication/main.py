@@ -31,6 +31,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     totp.add_argument("--digits", type=int, choices=(6, 8), default=6)
     totp.add_argument("--algorithm", choices=("SHA1", "SHA256", "SHA512"), default="SHA1")
     totp.add_argument("--period", type=int, default=30, help="seconds per code (default 30)")
+    totp.add_argument(
+        "--qr", metavar="ACCOUNT", help="also print the otpauth:// URI and its QR code for ACCOUNT"
+    )
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["demo", *argv])
@@ -49,12 +52,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
         if len(decoded) * 8 < 112:
             parser.error("--secret-b32 is too short: at least 112 bits (23 base32 characters)")
         args.secret_b32 = secret
+        if args.qr is not None and not 1 <= len(args.qr) <= 64:
+            parser.error("--qr takes an account name of 1-64 characters")
     return args
 
 
 def cmd_totp(args: argparse.Namespace) -> int:
-    from auth.totp import code_at
+    from auth.totp import code_at, make_totp, qr_terminal
 
+    if args.qr:
+        # What an authenticator app scans; non-default digits, algorithm and period are in
+        # the URI too (not every app honours them: SHA1, 6 digits, 30 s is the safe choice).
+        totp = make_totp(args.secret_b32, args.digits, args.algorithm, args.period)
+        uri = totp.provisioning_uri(name=args.qr, issuer_name="Lesson 16")
+        print(uri)
+        print(qr_terminal(uri), end="")
     at = time.time() if args.at is None else args.at
     code = code_at(args.secret_b32, at, digits=args.digits, algorithm=args.algorithm,
                    period=args.period)  # fmt: skip
@@ -66,7 +78,9 @@ def cmd_totp(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from auth.app import create_app
+    from auth.app import create_app, make_passwords
+    from auth.db import make_engine, make_sessions
+    from auth.users import Users
     from demo.people import ADA_TOTP_SECRET, PEOPLE, add_people
     from demo.server import bind
 
@@ -76,23 +90,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sock = bind(args.host, args.port)
     except OSError as exc:
         fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1)
-    app = create_app(settings)
+    # The demo users, created once (the tables and roles too) before the app starts.
+    engine = make_engine(settings.database_url)
+    users = Users(make_sessions(engine), make_passwords(settings))
+    users.ensure_roles()
+    add_people(users)
+    engine.dispose()
     port = sock.getsockname()[1]
     # Browsers accept Secure cookies from http://localhost (not from other plain-http hosts).
     print(f"serving on http://localhost:{port}/ (Ctrl-C stops)", flush=True)
     for name, (password, roles, _) in PEOPLE.items():
-        print(f"  {name:4} {password!r:34} {', '.join(roles)}")
-    print(f"  ada's TOTP: python main.py totp --secret-b32 {ADA_TOTP_SECRET}", flush=True)
-
-    config = uvicorn.Config(app, log_level="info")
-    server = uvicorn.Server(config)
-
-    async def seeded_startup(sockets: list[object]) -> None:
-        await original(sockets)
-        add_people(app.state.services.users)  # the lifespan has run: the tables exist
-
-    original = server.startup
-    server.startup = seeded_startup  # type: ignore[method-assign]
+        print(f"  {name:4} {password!r:32} {', '.join(roles)}")
+    print(f"  ada's TOTP code: python main.py totp --secret-b32 {ADA_TOTP_SECRET}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info"))
     server.run(sockets=[sock])
     return 0
 

@@ -8,15 +8,17 @@ in SQL without time-zone conversions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     Column,
+    CursorResult,
     Engine,
     Float,
     ForeignKey,
     Integer,
+    Result,
     String,
     Table,
     create_engine,
@@ -118,6 +120,11 @@ class SessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     seen_at: Mapped[float] = mapped_column(Float)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (typed: ``Session.execute`` returns a plain Result)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def make_engine(url: str) -> Engine:

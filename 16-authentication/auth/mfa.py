@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from auth.db import RecoveryCode, User
+from auth.db import RecoveryCode, User, rowcount
 from auth.totp import matching_step, new_secret
 
 RECOVERY_CODES = 10
@@ -69,7 +69,7 @@ class Mfa:
                 .where(User.id == user_id, User.totp_last_step < step)
                 .values(totp_last_step=step)
             )
-            return moved.rowcount == 1
+            return rowcount(moved) == 1
 
     def use_recovery_code(self, user_id: int, code: str, now: float) -> bool:
         with self.sessions.begin() as db:
@@ -82,7 +82,7 @@ class Mfa:
                 )
                 .values(used_at=now)
             )
-            return spent.rowcount == 1
+            return rowcount(spent) == 1
 
     def recovery_codes_left(self, user_id: int) -> int:
         with self.sessions() as db:

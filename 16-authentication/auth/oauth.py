@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from auth.db import AuthCode
+from auth.db import AuthCode, rowcount
 
 # RFC 7636 4.1: 43-128 characters of [A-Z a-z 0-9 - . _ ~]; the S256 challenge is 43.
 VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -94,7 +94,7 @@ class Codes:
                 .where(AuthCode.code_hash == hashed, AuthCode.used_at.is_(None))
                 .values(used_at=now)
             )
-            if spent.rowcount != 1:  # another request spent it between our read and write
+            if rowcount(spent) != 1:  # another request spent it between our read and write
                 raise CodeRefused("code_reused")
             result, reason = Redeemed(row.user_id, hashed), None
             if row.expires_at <= now:

@@ -12,14 +12,14 @@ import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import redis.asyncio as aioredis
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from auth.db import SessionRow
+from auth.db import SessionRow, rowcount
 
 Kind = Literal["anonymous", "cookie", "bearer"]
 
@@ -123,7 +123,7 @@ class RedisSessionStore:
             "seen_at": repr(s.seen_at),
         }
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key(s.id_hash), mapping=fields)
+            pipe.hset(self._key(s.id_hash), mapping=cast(Any, fields))
             pipe.expire(self._key(s.id_hash), ttl)
             if s.user_id is not None:
                 pipe.sadd(self._user_key(s.user_id), s.id_hash)
@@ -140,10 +140,10 @@ class RedisSessionStore:
         return Session(
             hashed,
             user,
-            f["kind"],
+            cast(Kind, f["kind"]),
             f["csrf"],
             float(f["created_at"]),
-            float(f["seen_at"]),  # type: ignore[arg-type]
+            float(f["seen_at"]),
         )
 
     async def delete(self, hashed: str) -> None:
@@ -180,8 +180,8 @@ class SqlSessionStore:
             row = db.get(SessionRow, hashed)
             if row is None:
                 return None
-            return Session(row.id_hash, row.user_id, row.kind, row.csrf, row.created_at,  # type: ignore[arg-type]
-                           row.seen_at)  # fmt: skip
+            kind = cast(Kind, row.kind)
+            return Session(row.id_hash, row.user_id, kind, row.csrf, row.created_at, row.seen_at)
 
     def _delete(self, hashed: str) -> None:
         with self.sessions.begin() as db:
@@ -190,7 +190,7 @@ class SqlSessionStore:
     def _delete_user(self, user_id: int) -> int:
         with self.sessions.begin() as db:
             result = db.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
-            return result.rowcount
+            return rowcount(result)
 
     def purge(self, now: float) -> int:
         with self.sessions.begin() as db:
@@ -198,7 +198,7 @@ class SqlSessionStore:
                 (SessionRow.seen_at <= now - self.idle_s)
                 | (SessionRow.created_at <= now - self.absolute_s)
             )
-            return db.execute(delete(SessionRow).where(SessionRow.id_hash.in_(stale))).rowcount
+            return rowcount(db.execute(delete(SessionRow).where(SessionRow.id_hash.in_(stale))))
 
     async def save(self, session: Session) -> None:
         await asyncio.to_thread(self._save, session)

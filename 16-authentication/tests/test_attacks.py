@@ -73,9 +73,14 @@ def test_unknown_user_and_wrong_password_look_the_same(
 ) -> None:
     client = make_client()
     argon2 = services(client).passwords.argon2
-    verified: list[str] = []
+    verified: list[str | bytes] = []
     real = argon2.verify
-    monkeypatch.setattr(argon2, "verify", lambda p, h: verified.append(h) or real(p, h))
+
+    def spy(password: str | bytes, hash: str | bytes) -> bool:
+        verified.append(hash)
+        return real(password, hash)
+
+    monkeypatch.setattr(argon2, "verify", spy)
 
     unknown = token(client, "no-such-user", "whatever")
     wrong = token(client, "bob", "whatever")

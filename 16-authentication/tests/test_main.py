@@ -3,12 +3,17 @@ a bad argument or setting is one line and exit 2, a missing service one line and
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import httpx
 import pyotp
 import pytest
+import uvicorn
 
 import bench
+from demo.people import PEOPLE
 from main import main
 
 SECRET = "JSVHQH4QJA2AOZVPFA7GZ3FQXHH6SAWS"
@@ -142,3 +147,52 @@ def test_a_missing_service_is_one_line_exit_1(
     code, _, err = run(capsys, "serve", "--port", "0")
     assert code == 1 and err.count("\n") == 1
     assert says in err and "docker compose up -d" in err and "s3cret" not in err
+
+
+def test_totp_qr_prints_the_uri_and_a_terminal_qr_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "totp", "--secret-b32", SECRET, "--qr", "ada", "--at", "0")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("otpauth://totp/Lesson%2016:ada?secret=" + SECRET)
+    parsed = pyotp.parse_uri(lines[0])
+    assert (
+        isinstance(parsed, pyotp.TOTP) and parsed.at(0) == lines[-1].split()[0]
+    )  # the URI makes that code
+    assert len(lines) > 20 and any("█" in line or "▀" in line for line in lines[1:-1])
+
+
+def test_serve_creates_the_demo_users_answers_and_a_busy_port_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`main.py serve --port 0`, run in a thread of this process (its imports are paid
+    already): it prints its URL, a demo user logs in, and a second serve on the same port
+    says so in one line, exit 1."""
+    servers: list[uvicorn.Server] = []
+
+    class Recorded(uvicorn.Server):  # the test's handle to stop what main() started
+        def __init__(self, config: uvicorn.Config) -> None:
+            super().__init__(config)
+            servers.append(self)
+
+    monkeypatch.setattr(uvicorn, "Server", Recorded)
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(["serve", "--port", "0"])))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (servers and servers[0].started):  # wait for a condition, not a time
+            assert thread.is_alive() and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.02)
+        first = capsys.readouterr().out.splitlines()[0]
+        url = first.split(" on ", 1)[1].split(" ", 1)[0]
+        with httpx.Client(base_url=url.replace("localhost", "127.0.0.1"), timeout=10) as http:
+            form = {"grant_type": "password", "username": "bob", "password": PEOPLE["bob"][0]}
+            assert http.post("/token", data=form).json()["token_type"] == "bearer"
+            assert "<form id='login'" in http.get("/").text
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        code, _, err = run(capsys, "serve", "--port", port)
+        assert code == 1 and err == f"cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    finally:
+        for server in servers:
+            server.should_exit = True
+        thread.join(30)
+    assert codes == [0]

@@ -3,6 +3,8 @@ single-use recovery codes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyotp
 from fastapi.testclient import TestClient
 
@@ -56,7 +58,7 @@ def enrol(
     return headers, enrolment["secret"], confirmed.json()["recovery_codes"]
 
 
-def login(client: TestClient, who: str, otp: str | None = None) -> object:
+def login(client: TestClient, who: str, otp: str | None = None) -> Any:
     form = {"grant_type": "password", "username": who, "password": PEOPLE[who][0]}
     if otp is not None:
         form["otp"] = otp

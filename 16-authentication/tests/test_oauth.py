@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from auth.oauth import new_verifier, s256
-from tests.conftest import CLIENT_ID, PEOPLE, REDIRECT, Clock, error_code, services
+from tests.conftest import CLIENT_ID, PEOPLE, REDIRECT, Clock, Factory, error_code, services
 
 STATE = "xyz-123"
 
@@ -91,9 +91,9 @@ def test_a_code_works_once_and_its_replay_revokes_the_first_token(client: TestCl
     ],
 )
 def test_a_wrong_or_missing_verifier_is_invalid_grant(
-    make_client,
+    make_client: Factory,
     verifier: str | None,
-    reason: str,  # type: ignore[no-untyped-def]
+    reason: str,
 ) -> None:
     client = make_client()
     code = get_code(client, new_verifier())
@@ -104,7 +104,7 @@ def test_a_wrong_or_missing_verifier_is_invalid_grant(
     assert "code_reused" in exchange(client, code, new_verifier()).json()["error"]["message"]
 
 
-def test_the_code_is_bound_to_its_client_and_redirect_uri(make_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_code_is_bound_to_its_client_and_redirect_uri(make_client: Factory) -> None:
     client = make_client(oauth_clients={CLIENT_ID: [REDIRECT, REDIRECT + "2"], "other": [REDIRECT]})
     verifier = new_verifier()
     wrong_uri = exchange(client, get_code(client, verifier), verifier, redirect_uri=REDIRECT + "2")
@@ -113,7 +113,7 @@ def test_the_code_is_bound_to_its_client_and_redirect_uri(make_client) -> None: 
     assert "wrong_client" in wrong_client.json()["error"]["message"]
 
 
-def test_codes_expire(make_client, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+def test_codes_expire(make_client: Factory, clock: Clock) -> None:
     client = make_client()
     verifier = new_verifier()
     code = get_code(client, verifier)
@@ -137,9 +137,9 @@ def test_an_unknown_code_is_invalid_grant(client: TestClient) -> None:
     ],
 )
 def test_bad_requests_from_a_known_client_go_back_to_it(
-    make_client,
+    make_client: Factory,
     changes: dict[str, str],
-    error: str,  # type: ignore[no-untyped-def]
+    error: str,
 ) -> None:
     client = make_client()
     response = client.get(
@@ -152,7 +152,7 @@ def test_bad_requests_from_a_known_client_go_back_to_it(
     assert "code" not in query
 
 
-def test_wrong_credentials_at_authorize_issue_no_code(make_client) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_credentials_at_authorize_issue_no_code(make_client: Factory) -> None:
     client = make_client()
     form = {**authorize_params(new_verifier()), "username": "bob", "password": "wrong"}
     response = client.post("/authorize", data=form, follow_redirects=False)

@@ -79,9 +79,14 @@ def test_empty_and_huge_passwords_are_refused(pw: Passwords, password: str, why:
 def test_unknown_user_and_unknown_scheme_answer_false_after_the_same_work(
     pw: Passwords, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[str] = []
+    calls: list[str | bytes] = []
     real = pw.argon2.verify
-    monkeypatch.setattr(pw.argon2, "verify", lambda p, h: calls.append(h) or real(p, h))
+
+    def spy(password: str | bytes, hash: str | bytes) -> bool:
+        calls.append(hash)
+        return real(password, hash)
+
+    monkeypatch.setattr(pw.argon2, "verify", spy)
 
     assert pw.verify("guess", None) == (False, None)  # no such user: the dummy hash
     assert pw.verify("guess", "$md5$not-a-hash-we-know") == (False, None)

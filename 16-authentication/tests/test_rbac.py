@@ -3,6 +3,8 @@ the object-level check (owner or admin) that a role check cannot make, and 401 v
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,7 +22,7 @@ TABLE = [
 
 
 @pytest.fixture(scope="module")
-def tokens_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def tokens_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     from auth.app import create_app
     from tests.conftest import add_people, make_settings
 
@@ -29,7 +31,7 @@ def tokens_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     )
     client.__enter__()
     add_people(services(client))
-    yield client  # type: ignore[misc]
+    yield client
     client.__exit__(None, None, None)
 
 

@@ -4,11 +4,12 @@ absolute timeouts, logout and log out all devices."""
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from auth.sessions import id_hash
-from tests.conftest import PEOPLE, Clock, bearer_for, cookie_login, services
+from tests.conftest import PEOPLE, Clock, Factory, bearer_for, cookie_login, services
 
 SID = "sid"
 
@@ -25,7 +26,7 @@ def test_the_cookie_is_httponly_secure_samesite_lax(client: TestClient) -> None:
     assert morsel["path"] == "/" and len(morsel.value) >= 43
 
 
-def test_cookie_secure_can_be_turned_off_for_plain_http(make_client) -> None:  # type: ignore[no-untyped-def]
+def test_cookie_secure_can_be_turned_off_for_plain_http(make_client: Factory) -> None:
     client = make_client(cookie_secure=False)
     response = client.post("/session", json={"username": "bob", "password": PEOPLE["bob"][0]})
     assert "secure" not in response.headers["set-cookie"].lower()
@@ -66,9 +67,9 @@ def test_idle_timeout_ends_a_quiet_session_and_use_keeps_it_alive(
 
 
 def test_absolute_timeout_ends_even_a_busy_session(
-    make_client,
-    backend,
-    clock: Clock,  # type: ignore[no-untyped-def]
+    make_client: Factory,
+    backend: dict[str, Any],
+    clock: Clock,
 ) -> None:
     client = make_client(session_idle_s=600, session_absolute_s=1800, **backend)
     settings = services(client).settings
@@ -97,8 +98,8 @@ def test_logout_ends_the_session_and_clears_the_cookie(client: TestClient) -> No
 
 
 def test_log_out_all_devices_ends_every_session_and_token_of_that_user(
-    make_client,
-    backend,  # type: ignore[no-untyped-def]
+    make_client: Factory,
+    backend: dict[str, Any],
 ) -> None:
     laptop = make_client(**backend)
     phone = make_client(**backend)
