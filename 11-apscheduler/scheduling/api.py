@@ -7,6 +7,7 @@ request, which would let any caller run any function in the process.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -19,6 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +30,7 @@ from scheduling.history import HistoryRecorder, history
 from scheduling.settings import Settings
 from scheduling.timezones import cron_trigger
 
+log = logging.getLogger("scheduling.api")
 MAX_BODY = 16 * 1024  # a job definition is a few hundred bytes
 TASKS: dict[str, Callable[..., Any]] = {
     "send_report": tasks.send_report,
@@ -122,6 +125,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Ours and Starlette's own (unknown route 404, wrong method 405), in one shape.
         return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    async def store_down(_: Request, exc: OperationalError) -> JSONResponse:
+        # The job store (or the history table) is unreachable: not the client's fault, and not
+        # a bare "Internal Server Error" either. The URL and the driver's text stay in the log.
+        log.error("job store unreachable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return error(503, "the job store is not reachable; try again later")
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -46,7 +46,8 @@ class LeaderElection:
                 else:
                     self._try_to_lead()
             except psycopg.Error as exc:
-                # Lost the session = lost the lock: stop scheduling before anyone else starts.
+                # Lost the session = lost the lock: stop scheduling. A follower may already
+                # have taken it; until this check, both run (docs/notes.md).
                 if self.is_leader.is_set():
                     log.warning("lost the leader lock (%s); pausing", type(exc).__name__)
                     self.scheduler.pause()

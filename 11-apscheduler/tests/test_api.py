@@ -137,3 +137,38 @@ def test_resuming_a_job_with_no_run_left_is_409_not_500(client: TestClient) -> N
     message = "job 'feb31' has no run left and was removed"
     assert response.json() == {"error": "conflict", "message": message}
     assert client.get("/jobs").json() == []  # gone from the store, as the message says
+
+
+@pytest.mark.postgres
+def test_a_job_store_outage_is_a_503_json_not_a_bare_500(postgres_url: str) -> None:
+    """Given the API up on PostgreSQL, when the database stops taking connections (every
+    session ended, new ones refused), then adding a job or reading history is a 503 in the
+    API's error shape - and works again once the database is back."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    from scheduling.settings import load_settings
+
+    name = make_url(postgres_url).database
+    admin = make_url(postgres_url).set(drivername="postgresql", database="postgres")
+    dsn = admin.render_as_string(hide_password=False)
+
+    def allow(on: bool) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(on).lower()}')
+            if not on:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))  # fmt: skip
+
+    settings = load_settings(database_url=postgres_url)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        try:
+            allow(False)
+            added = client.post("/jobs", json={**JOB, "id": "during-outage"})
+            read = client.get("/jobs/nightly/history")
+        finally:
+            allow(True)
+        assert added.status_code == read.status_code == 503
+        message = "the job store is not reachable; try again later"
+        assert added.json() == {"error": "service_unavailable", "message": message}
+        assert client.get("/jobs/nightly/history").status_code == 200  # back again
