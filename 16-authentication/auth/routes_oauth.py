@@ -158,7 +158,12 @@ async def authorize_submit(
         _check_request(services, q)
     except _Redirect as exc:
         return RedirectResponse(exc.url, status_code=303)
-    account = await check_login(services, q.username, q.password, q.otp, client_ip(request))
+    try:
+        account = await check_login(services, q.username, q.password, q.otp, client_ip(request))
+    except ApiError as exc:
+        # A person is looking at this page: the form again, with the reason and the status.
+        page = pages.authorize(q.model_dump(), services.settings.totp_issuer, exc.message)
+        return HTMLResponse(page, status_code=exc.status, headers=exc.headers)
     code = await run_in_threadpool(
         services.codes.issue, q.client_id, q.redirect_uri, account.id, q.code_challenge,
         services.clock(),

@@ -157,3 +157,5 @@ def test_wrong_credentials_at_authorize_issue_no_code(make_client: Factory) -> N
     form = {**authorize_params(new_verifier()), "username": "bob", "password": "wrong"}
     response = client.post("/authorize", data=form, follow_redirects=False)
     assert response.status_code == 401 and "location" not in response.headers
+    assert "wrong username or password" in response.text and "<form" in response.text
+    assert "value='wrong'" not in response.text  # the password is never echoed back

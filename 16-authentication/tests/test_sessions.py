@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from auth.sessions import id_hash
+from auth.sessions import SqlSessionStore, id_hash
 from tests.conftest import PEOPLE, Clock, Factory, bearer_for, cookie_login, services
 
 SID = "sid"
@@ -81,6 +81,18 @@ def test_absolute_timeout_ends_even_a_busy_session(
         assert client.get("/users/me").status_code == 200
     clock.advance(settings.session_absolute_s - elapsed)
     assert client.get("/users/me").status_code == 401
+
+
+def test_purge_sweeps_sessions_nobody_reads_again(make_client: Factory, clock: Clock) -> None:
+    """Without Redis there is no TTL: expired rows go when read, or when purge() runs."""
+    client = make_client()
+    for name in ("bob", "cyd"):
+        bearer_for(client, name)
+    store = services(client).sessions.store
+    assert isinstance(store, SqlSessionStore)
+    assert store.purge(clock()) == 0
+    clock.advance(store.idle_s + 1)
+    assert store.purge(clock()) == 2
 
 
 def test_logout_ends_the_session_and_clears_the_cookie(client: TestClient) -> None:
