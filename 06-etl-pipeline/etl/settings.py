@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -48,8 +48,9 @@ class Settings(BaseSettings):
 
     # The warehouse the pipeline loads into: a SQLite file by default, PostgreSQL (COPY) by URL.
     database_url: str = f"sqlite:///{VAR / 'warehouse.db'}"
-    # The legacy point-of-sale database the db extractor reads from.
-    source_database_url: str = f"sqlite:///{VAR / 'source.db'}"
+    # The legacy point-of-sale database the db extractor reads from. Unset: source.db in
+    # data_dir, where generate writes it - so moving DATA_DIR moves the source along with it.
+    source_database_url: str = ""
     # The source HTTP API; empty: main.py serves the lesson's own on a free port.
     source_api_url: str = ""
     # Where generate writes the CSV exports and the API's data, and run writes Parquet.
@@ -68,7 +69,13 @@ class Settings(BaseSettings):
     @field_validator("database_url", "source_database_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return check_url(value)
+        return check_url(value) if value else value
+
+    @model_validator(mode="after")
+    def _source_in_data_dir(self) -> Settings:
+        if not self.source_database_url:
+            self.source_database_url = check_url(f"sqlite:///{self.data_dir / 'source.db'}")
+        return self
 
     @field_validator("data_dir")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,14 +17,17 @@ LESSON = Path(__file__).resolve().parents[1]
 
 
 def test_run_on_a_fresh_clone_generates_inputs_and_loads_them(tmp_path: Path) -> None:
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "var"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "SOURCE_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'source.db'}"}  # fmt: skip
+    # No SOURCE_DATABASE_URL: the db source must follow DATA_DIR to the source.db generated there.
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATABASE_URL"}
+    env |= {"DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
     result = subprocess.run([sys.executable, "main.py", "run"], cwd=LESSON, env=env,
                             capture_output=True, text=True, timeout=180)  # fmt: skip
 
     assert result.returncode == 0, result.stderr
     assert "no inputs yet: generating 10,000 orders" in result.stdout
+    generated = json.loads((tmp_path / "var" / "manifest.json").read_text())["rows"]["db"]
+    (db_row,) = [line.split() for line in result.stdout.splitlines() if line.startswith("db ")]
+    assert int(db_row[1].replace(",", "")) == generated  # read what generate wrote, all of it
     assert "quarantine:" in result.stdout and "parquet:" in result.stdout
     assert (tmp_path / "var" / "parquet").is_dir()
 
