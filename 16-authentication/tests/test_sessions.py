@@ -6,6 +6,8 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 from typing import Any
 
+import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from auth.sessions import SqlSessionStore, id_hash
@@ -125,3 +127,21 @@ def test_log_out_all_devices_ends_every_session_and_token_of_that_user(
     assert laptop.get("/users/me").status_code == 401
     assert phone.get("/users/me", headers=phone_token).status_code == 401
     assert phone.get("/users/me", headers=other_user).status_code == 200
+
+
+@pytest.mark.redis
+def test_redis_forgets_a_session_by_itself(
+    make_client: Factory, redis_url: str, redis_prefix: str
+) -> None:
+    """Each session is a hash with a TTL at its nearest timeout, plus a set per user that
+    "log out all devices" reads; nothing is left for a cron job."""
+    client = make_client(redis_url=redis_url, redis_prefix=redis_prefix)
+    cookie_login(client, "bob")
+    with redis.Redis.from_url(redis_url, decode_responses=True) as r:
+        keys = sorted(r.scan_iter(match=redis_prefix + "*"))
+        session_key = next(k for k in keys if ":session:" in k)
+        assert session_key == f"{redis_prefix}session:{id_hash(client.cookies[SID])}"
+        assert 0 < r.ttl(session_key) <= services(client).settings.session_idle_s
+        assert r.hget(session_key, "kind") == "cookie"
+        user_key = next(k for k in keys if ":user-sessions:" in k)
+        assert r.smembers(user_key) == {id_hash(client.cookies[SID])}
