@@ -26,7 +26,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, delete, make_url, update
 
 from cli import OneLineParser, source_api
-from etl.extract import ApiSource, csv_source, db_source, pos_orders
+from etl.extract import csv_source, db_source, pos_orders
+from etl.extract_api import ApiSource
 from etl.load import upsert_orders
 from etl.pipeline import Pipeline
 from etl.records import RawRecord, clean

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
-from etl.extract import ApiSource, Item, Mark, Reject, SourceError, csv_source, db_source
+from etl.extract import Item, Mark, Reject, SourceError, csv_source, db_source
+from etl.extract_api import ApiSource
 from etl.load import dedupe, move_watermark, quarantine, upsert_orders
 from etl.records import clean
 from etl.schema import Order, Quarantine, Run, Watermark

@@ -14,7 +14,6 @@ from sqlalchemy import create_engine, insert
 from cli import source_api
 from etl.extract import (
     POS,
-    ApiSource,
     Mark,
     Reject,
     SourceError,
@@ -24,6 +23,7 @@ from etl.extract import (
     read_csv,
     sniff_encoding,
 )
+from etl.extract_api import ApiSource
 from etl.records import RawRecord
 from sources.generate import Manifest
 
