@@ -138,6 +138,8 @@ def test_jwks_url_unreachable_is_one_line_exit_1(capsys: pytest.CaptureFixture[s
         ["verify", "t", "--secret-b64url", "a", "--jwk", "f"],
         ["verify", "t", "--secret-b64url", "a", "--alg", "none"],
         ["verify", "t", "--secret-b64url", "!!not base64!!"],
+        ["verify", "t", "--secret-b64url", "!!!"],  # a lenient decoder reads it as b""
+        ["verify", "t", "--secret-b64url", ""],
         ["verify", "t", "--secret-b64url", SECRET_B64, "--alg", "RS256"],
         ["verify", "t", "--jwk", "/no/such/file.json"],
         ["verify", "t", "--jwks-url", "file:///etc/passwd"],

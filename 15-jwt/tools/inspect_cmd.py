@@ -7,8 +7,6 @@ why not. Keys come from exactly one place: an HMAC secret, a JWK file, or a JWKS
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
 import sys
 from pathlib import Path
@@ -52,11 +50,13 @@ def key_source(args: argparse.Namespace) -> tuple[KeySource, frozenset[str] | No
     wanted = frozenset(args.alg) if args.alg else None
     if args.secret_b64url is not None:
         try:
-            secret = base64.urlsafe_b64decode(
-                args.secret_b64url + "=" * (-len(args.secret_b64url) % 4)
-            )
-        except (binascii.Error, ValueError):
-            raise BadArgument("--secret-b64url is not base64url") from None
+            # Strict, as for a token's parts: a lenient decoder skips what is not base64url,
+            # and "!!!" would become an empty key refused later as the token's fault.
+            secret = anatomy.b64url_decode(args.secret_b64url.rstrip("="))
+        except anatomy.MalformedToken:
+            secret = b""
+        if not secret:
+            raise BadArgument("--secret-b64url is not base64url (of at least one byte)")
         algs = wanted or frozenset({"HS256"})
         if not algs <= set(HMAC_ALGS):
             raise BadArgument("--secret-b64url works with HS256, HS384 or HS512 only")
