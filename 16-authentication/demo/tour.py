@@ -8,6 +8,7 @@ whole story happened as told.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -49,8 +50,13 @@ def run_tour(settings: Settings, say: Say = print) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # A throwaway database, so the story starts from nothing every time; plain http on
         # loopback, so the session cookie is not marked Secure here.
-        overrides = {"database_url": f"sqlite:///{Path(tmp) / 'demo.db'}", "cookie_secure": False,
-                     "oauth_clients": {CLIENT_ID: [REDIRECT]}}  # fmt: skip
+        # With Redis, keys of its own: a previous run's throttle must not block this one.
+        overrides = {
+            "database_url": f"sqlite:///{Path(tmp) / 'demo.db'}",
+            "cookie_secure": False,
+            "oauth_clients": {CLIENT_ID: [REDIRECT]},
+            "redis_prefix": f"{settings.redis_prefix}demo-{secrets.token_hex(4)}:",
+        }
         demo_settings = settings.model_copy(update=overrides)
         app = create_app(demo_settings)
         with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:

@@ -47,6 +47,21 @@ def test_demo_runs_end_to_end_and_exits_0(capsys: pytest.CaptureFixture[str]) ->
     assert out.strip().endswith("demo finished: every step answered as expected")
 
 
+@pytest.mark.redis
+def test_demo_runs_on_redis_too_and_twice(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    redis_prefix: str,  # its keys are deleted afterwards
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_PREFIX", redis_prefix)
+    for _ in range(2):  # a second run is not blocked by the first one's throttle
+        code, out, err = run(capsys, "demo")
+        assert code == 0, err
+        assert "sessions in Redis" in out and out.strip().endswith("as expected")
+
+
 @pytest.mark.parametrize(
     ("extra", "kwargs"),
     [
