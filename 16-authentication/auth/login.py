@@ -3,6 +3,8 @@ throttle, password, second factor - and one answer for every kind of failure."""
 
 from __future__ import annotations
 
+import math
+
 from fastapi.concurrency import run_in_threadpool
 
 from auth.deps import Services
@@ -32,8 +34,9 @@ async def check_login(
         raise ApiError(
             429,
             "too_many_attempts",
-            f"too many failed logins: try again in {wait:.0f} s",
-            {"Retry-After": str(max(1, round(wait)))},
+            f"too many failed logins: try again in {math.ceil(wait)} s",
+            # Rounded up: a client that waits exactly this long is never refused again.
+            {"Retry-After": str(math.ceil(wait))},
         )
     if len(password.encode()) > services.settings.max_password_bytes:
         raise ApiError(400, "invalid_request", "the password is too long")

@@ -56,6 +56,9 @@ def run_tour(settings: Settings, say: Say = print) -> None:
             "cookie_secure": False,
             "oauth_clients": {CLIENT_ID: [REDIRECT]},
             "redis_prefix": f"{settings.redis_prefix}demo-{secrets.token_hex(4)}:",
+            # A first delay long enough to show even on a slow machine.
+            "throttle_free_failures": 3,
+            "throttle_base_delay_s": 2.0,
         }
         demo_settings = settings.model_copy(update=overrides)
         app = create_app(demo_settings)
@@ -157,7 +160,7 @@ def _tour(services: Services, url: str, http: httpx.Client, say: Say) -> None:
 
     say("5. Someone guesses cyd's password")
     answers = [_token(http, "cyd", "guess-" + str(i)).status_code for i in range(4)]
-    say(f"   4 wrong passwords -> {answers} (3 free, the 4th starts a 1 s delay)")
+    say(f"   4 wrong passwords -> {answers} (3 free, the 4th starts a 2 s delay)")
     blocked = _token(http, "cyd")
     expect(blocked, 429, "the right password while blocked")
     say(f"   the right password now -> {refusal(blocked)} (Retry-After "
