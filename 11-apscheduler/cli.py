@@ -39,5 +39,10 @@ def reachable_or_exit(engine: Engine) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         where = safe_url(engine.url)
+        if "FATAL:" in str(exc.orig):
+            # The server answered and said no (no such database or role, a wrong password):
+            # it is running, and starting it again would not help. A setting to fix: exit 2.
+            said = str(exc.orig).split("FATAL:", 1)[1].strip().splitlines()[0]
+            fail(f"PostgreSQL at {where} refused the connection: {said} - fix DATABASE_URL", 2)
         hint = " - run: docker compose up -d postgres" if "postgresql" in where else ""
         fail(f"database not reachable at {where} ({reason}){hint}", 1)

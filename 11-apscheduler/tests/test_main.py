@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL
 
 import main
 
@@ -73,6 +75,22 @@ def test_an_unreachable_database_is_one_line_with_the_command_that_starts_it(
     err = capsys.readouterr().err
     assert exited.value.code == 1 and err.count("\n") == 1
     assert "docker compose up -d postgres" in err and "s3cret" not in err and "***" in err
+
+
+@pytest.mark.postgres
+def test_a_database_that_does_not_exist_is_a_setting_to_fix_not_a_server_to_start(
+    postgres_server: URL, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = postgres_server.set(database=f"no_such_db_{secrets.token_hex(4)}")
+    monkeypatch.setenv("DATABASE_URL", missing.render_as_string(hide_password=False))
+
+    with pytest.raises(SystemExit) as exited:
+        main.main(["demo"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1
+    assert f'database "{missing.database}" does not exist' in err
+    assert "docker compose" not in err  # the server is up: starting it is not the fix
 
 
 @pytest.mark.parametrize(
