@@ -76,7 +76,12 @@ def build_services(
 def create_app(settings: Settings, clock: Callable[[], float] = time.time) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # Timeouts: a Redis that hangs must turn into a 503 within seconds, not a hung request.
+        client = (
+            aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+            if settings.redis_url
+            else None
+        )
         services = build_services(settings, clock, client)
         app.state.services = services
         try:

@@ -3,6 +3,7 @@ body over the cap is a 413 before anything parses it."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,3 +123,19 @@ def test_a_dead_redis_is_503_not_500(make_client: Factory) -> None:
     client = make_client(redis_url="redis://127.0.0.1:1/0")
     response = client.post("/session", json={"username": "bob", "password": "whatever"})
     assert response.status_code == 503 and response.json()["error"]["code"] == "store_unavailable"
+
+
+def test_a_redis_that_never_answers_is_503_within_seconds(make_client: Factory) -> None:
+    """A socket that accepts connections (the kernel's backlog does) and never replies:
+    the client's socket timeout turns it into a 503 instead of a request hung forever."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        port = silent.getsockname()[1]
+        client = make_client(redis_url=f"redis://127.0.0.1:{port}/0")
+        response = client.post("/session", json={"username": "bob", "password": "whatever"})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "store_unavailable"
+    finally:
+        silent.close()
