@@ -52,6 +52,12 @@ def connect_or_exit(settings: Settings) -> Engine:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        if "FATAL:" in str(exc.orig):
+            # The server answered and said no (no such database or role, a wrong password):
+            # it is running, and starting it would not help. A setting to fix: exit 2.
+            said = str(exc.orig).split("FATAL:", 1)[1].strip().splitlines()[0]
+            fail(f"warehouse at {safe_url(settings.url)} refused the connection: {said} "
+                 "- fix DATABASE_URL", 2)  # fmt: skip
         hint = (
             " - run: docker compose up -d postgres" if "postgresql" in settings.database_url else ""
         )

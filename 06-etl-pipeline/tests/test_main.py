@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL
 
 import main
 
@@ -99,3 +101,19 @@ def test_a_bad_argument_is_one_line_and_exit_2(
         main.main(args)
 
     assert exited.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.postgres
+def test_a_warehouse_database_that_does_not_exist_is_a_setting_to_fix(
+    postgres_server: URL, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = postgres_server.set(database=f"no_such_db_{secrets.token_hex(4)}")
+    monkeypatch.setenv("DATABASE_URL", missing.render_as_string(hide_password=False))
+
+    with pytest.raises(SystemExit) as exited:
+        main.main(["runs"])
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1
+    assert f'database "{missing.database}" does not exist' in err
+    assert "docker compose" not in err  # the server is up: starting it is not the fix
