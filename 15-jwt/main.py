@@ -81,9 +81,10 @@ def load_settings() -> Settings | None:
         return None
 
 
-def services_answer(settings: Settings) -> bool:
+def services_answer(settings: Settings) -> int:
     """A configured service must answer: one line with the service, the URL (password
-    masked) and the command that starts it."""
+    masked) and the command that starts it (exit 1); or, when the server answered and said
+    no (no such database or role, a wrong password), what to fix (exit 2). 0: all fine."""
     from tokens.db import make_engine
 
     if settings.redis_url:
@@ -96,22 +97,31 @@ def services_answer(settings: Settings) -> bool:
                 "docker compose up -d redis",
                 file=sys.stderr,
             )
-            return False
+            return 1
     if settings.database_url.startswith("postgresql"):
         engine = make_engine(settings.database_url)
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            said = str(getattr(exc, "orig", exc))
+            if "FATAL:" in said:  # the server is up: starting it is not the fix
+                reason = said.split("FATAL:", 1)[1].strip().splitlines()[0]
+                print(
+                    f"PostgreSQL at {masked(settings.database_url)} refused the connection: "
+                    f"{reason} - fix DATABASE_URL",
+                    file=sys.stderr,
+                )
+                return 2
             print(
                 f"PostgreSQL not reachable at {masked(settings.database_url)} - run: "
                 "docker compose up -d postgres",
                 file=sys.stderr,
             )
-            return False
+            return 1
         finally:
             engine.dispose()
-    return True
+    return 0
 
 
 def serve(settings: Settings, host: str, port: int) -> int:
@@ -164,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if settings is None:
         return 2
-    if not services_answer(settings):
-        return 1
+    if unavailable := services_answer(settings):
+        return unavailable
     if args.command == "serve":
         return serve(settings, args.host, args.port)
     from demo.tour import TourError, run_tour

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import jwt
 import pytest
 import uvicorn
 from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import make_url
 
 from demo.server import ServerThread
 from main import main
@@ -201,6 +203,20 @@ def test_missing_service_is_one_line_exit_1(
     code, _, err = run(capsys, "demo")
     assert code == 1 and err.count("\n") == 1
     assert f"docker compose up -d {service}" in err and "***" in err and "s3cret" not in err
+
+
+@pytest.mark.postgres
+def test_a_database_that_does_not_exist_is_a_setting_to_fix_not_a_server_to_start(
+    postgres_database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"no_such_db_{secrets.token_hex(4)}"
+    missing = make_url(postgres_database).set(database=name)  # the server that answered
+    monkeypatch.setenv("DATABASE_URL", missing.render_as_string(hide_password=False))
+
+    code, _, err = run(capsys, "demo")
+
+    assert code == 2 and err.count("\n") == 1
+    assert f'database "{name}" does not exist' in err and "docker compose" not in err
 
 
 def test_serve_answers_on_its_port_and_a_busy_port_is_one_line(
