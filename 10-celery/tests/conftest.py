@@ -130,7 +130,8 @@ def workers(
     started = {
         "io": start_worker(f"io-{tag}", [live_settings.queue("io")], live_env, logs / "io.log"),
         "cpu": start_worker(f"cpu-{tag}", [live_settings.queue("cpu")], live_env,
-                            logs / "cpu.log", pool="prefork", concurrency=1),
+                            logs / "cpu.log", pool="prefork", concurrency=1,
+                            extra=("--include", "tests.slow_tasks")),
     }  # fmt: skip
     try:
         for worker in started.values():

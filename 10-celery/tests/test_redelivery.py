@@ -8,6 +8,8 @@ side effect at one.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,4 +69,26 @@ def test_a_task_on_a_killed_worker_is_redelivered_and_completed_with_one_side_ef
     tries = runs(engine, key)
     assert [t.redelivered for t in tries] == [False, True]
     assert tries[1].pid != victim.pid and tries[1].hostname != tries[0].hostname
+    assert len(effects(engine, f"charge:{key}")) == 1
+
+
+def test_a_killed_pool_process_is_rejected_and_its_task_redelivered(
+    workers: dict[str, ChildProcess], live_app: Celery, live_settings: Settings, tmp_path: Path
+) -> None:
+    # task_reject_on_worker_lost: the worker's main process lives on and sees its pool process
+    # die (the OOM killer's way); it rejects the message, and the broker hands it out again.
+    engine = make_engine(live_settings.database_url)
+    key, release = f"pool-{tmp_path.name}", tmp_path / "release"
+    result = live_app.send_task("tests.charge_then_hold", (key, str(release)),
+                                queue=live_settings.queue("cpu"))  # fmt: skip
+
+    first = wait_for(lambda: effects(engine, f"charge:{key}") and runs(engine, key))[0]
+    assert first.pid != workers["cpu"].pid  # a pool process, not the worker itself
+    os.kill(first.pid, signal.SIGKILL)
+    release.touch()
+
+    assert result.get(timeout=30) == "completed"
+    tries = runs(engine, key)
+    assert [t.redelivered for t in tries] == [False, True]
+    assert tries[1].pid != first.pid and tries[1].hostname == first.hostname
     assert len(effects(engine, f"charge:{key}")) == 1
