@@ -46,8 +46,8 @@ class LeaderElection:
                 else:
                     self._try_to_lead()
             except psycopg.Error as exc:
-                # Lost the session = lost the lock: stop scheduling. A follower may already
-                # have taken it; until this check, both run (docs/notes.md).
+                # Lost the session = lost the lock: stop scheduling. A follower that took the
+                # lock meanwhile waits two check periods before it runs anything.
                 if self.is_leader.is_set():
                     log.warning("lost the leader lock (%s); pausing", type(exc).__name__)
                     self.scheduler.pause()
@@ -60,6 +60,12 @@ class LeaderElection:
             self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
         got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if got and got[0]:
+            # The lock is ours, but an old leader whose session the server has just ended does
+            # not know it yet: it finds out at its next check, at most retry_s away. Waiting two
+            # check periods before running anything means the two never run jobs at once.
+            if self._stop.wait(2 * self.retry_s):
+                return
+            self._still_connected()  # and we still hold it
             log.info("became the leader (advisory lock %s); resuming the scheduler", self.key)
             self.is_leader.set()
             self.scheduler.resume()
