@@ -161,6 +161,8 @@ def _tour(services: Services, url: str, http: httpx.Client, say: Say) -> None:
     say("5. Someone guesses cyd's password")
     answers = [_token(http, "cyd", "guess-" + str(i)).status_code for i in range(4)]
     say(f"   4 wrong passwords -> {answers} (3 free, the 4th starts a 2 s delay)")
+    if answers != [401] * 4:
+        raise TourError(f"expected four 401s, got {answers} (a throttle left from elsewhere?)")
     blocked = _token(http, "cyd")
     expect(blocked, 429, "the right password while blocked")
     say(f"   the right password now -> {refusal(blocked)} (Retry-After "
