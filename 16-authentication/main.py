@@ -12,6 +12,7 @@ import argparse
 import base64
 import binascii
 import logging
+import os
 import sys
 import time
 
@@ -130,3 +131,6 @@ if __name__ == "__main__":
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
