@@ -122,13 +122,18 @@ def live_app(live_settings: Settings) -> Celery:
 def workers(
     live_env: dict[str, str], live_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, ChildProcess]]:
-    """An `io` worker (solo pool) and a `cpu` worker (prefork), each on its own queue."""
+    """An `io` worker (4 threads) and a `cpu` worker (prefork), each on its own queue.
+
+    Not the solo pool for `io`: with prefetch 1 and acks late it waits out a 2 s poll between
+    bursts (docs/notes.md), which made the canvas tests ten times slower.
+    """
     logs = tmp_path_factory.mktemp("logs")
     # Node names unique to the session: a broadcast (inspect, Flower) reaches every worker
     # on the broker, other sessions' too.
     tag = live_settings.queue_prefix.split(".")[1]
     started = {
-        "io": start_worker(f"io-{tag}", [live_settings.queue("io")], live_env, logs / "io.log"),
+        "io": start_worker(f"io-{tag}", [live_settings.queue("io")], live_env, logs / "io.log",
+                           pool="threads", concurrency=4),
         "cpu": start_worker(f"cpu-{tag}", [live_settings.queue("cpu")], live_env,
                             logs / "cpu.log", pool="prefork", concurrency=1,
                             extra=("--include", "tests.slow_tasks")),
