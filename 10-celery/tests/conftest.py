@@ -133,7 +133,7 @@ def workers(
     tag = live_settings.queue_prefix.split(".")[1]
     started = {
         "io": start_worker(f"io-{tag}", [live_settings.queue("io")], live_env, logs / "io.log",
-                           pool="threads", concurrency=4),
+                           pool="threads", concurrency=4, extra=("--include", "tests.slow_tasks")),
         "cpu": start_worker(f"cpu-{tag}", [live_settings.queue("cpu")], live_env,
                             logs / "cpu.log", pool="prefork", concurrency=1,
                             extra=("--include", "tests.slow_tasks")),

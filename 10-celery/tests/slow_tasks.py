@@ -22,3 +22,12 @@ def charge_then_hold(self: Step, key: str, release: str) -> str:
     while not Path(release).exists():  # the rest of a long task; the test kills us in here
         time.sleep(0.02)
     return "completed"
+
+
+@shared_task(bind=True, base=Step, name="tests.progress_then_hold")
+def progress_then_hold(self: Step, upload_id: str, release: str) -> str:
+    """Reports progress as a pipeline step does, then waits, so a test can look at it."""
+    self.progress(upload_id, "thumbnail", 60)
+    while not Path(release).exists():
+        time.sleep(0.02)
+    return upload_id

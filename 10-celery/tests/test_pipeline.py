@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -101,3 +102,23 @@ def test_a_duplicate_delivery_sends_the_notice_once(
     assert len(effects(engine, f"notify:{upload_id}")) == 1
     assert len([r for r in runs(engine, upload_id) if r.task == "uploads.finish"]) == 2
     assert get_upload(engine, upload_id).state == "done"
+
+
+def test_a_running_step_shows_its_progress_in_the_backend_and_the_api(
+    client: TestClient, live_app: Celery, live_settings: Settings, tmp_path: Path
+) -> None:
+    sent = client.post("/uploads", files={"file": ("p.txt", b"some words", "text/plain")})
+    upload_id = finished(client, sent.json()["id"])["id"]
+    release = tmp_path / "release"
+
+    result = live_app.send_task("tests.progress_then_hold", (upload_id, str(release)))
+    try:
+        # The custom state, as the result backend holds it while the task runs ...
+        wait_for(lambda: result.state == "PROGRESS")
+        assert result.info == {"upload_id": upload_id, "step": "thumbnail", "progress": 60}
+        # ... and the same progress in the app's own table, which outlives the result.
+        body = client.get(f"/uploads/{upload_id}").json()
+        assert (body["state"], body["step"], body["progress"]) == ("processing", "thumbnail", 60)
+    finally:
+        release.touch()
+    assert result.get(timeout=30) == upload_id
