@@ -87,10 +87,11 @@ def delete_queues(base: Settings, all_settings: list[Settings]) -> None:
                     conn.channel().queue_delete(settings.queue(kind))
     client = redis.Redis.from_url(base.redis_url)
     for settings in all_settings:
-        for key in client.scan_iter(match=f"{settings.queue_prefix}*", count=1000):
-            client.delete(key)
-        for kind in ("io", "cpu"):
-            client.delete(settings.queue(kind))
+        # Result keys and queue lists start with the prefix; kombu's binding tables for the
+        # Redis broker are `_kombu.binding*.<queue>`. The shared `unacked` hashes are left.
+        for pattern in (f"{settings.queue_prefix}*", f"_kombu.binding*.{settings.queue_prefix}*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
     client.close()
 
 
