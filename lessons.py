@@ -102,7 +102,9 @@ CATALOGUE: tuple[Lesson, ...] = (
         ("postgres", "redis"),
     ),
     Lesson(
-        "16-authentication", "password hashing, OAuth2 password flow, refresh tokens", ("postgres",)
+        "16-authentication",
+        "password hashing, OAuth2 password and PKCE flows, sessions, RBAC, TOTP",
+        ("postgres", "redis"),
     ),
     Lesson(
         "17-resilience", "rate limits, retries, jitter, deadlines, bulkheads, shedding", ("redis",)
