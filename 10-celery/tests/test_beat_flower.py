@@ -1,21 +1,23 @@
-"""Beat sends what its schedule says; Flower, started for real, sees the running workers."""
+"""Beat sends what its schedule says, the nightly clean-up does its job, Flower sees the workers."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from celery import Celery
+from sqlalchemy.orm import Session
 
 from tests.conftest import free_port, wait_for
 from tools.procs import ChildProcess
 from uploads.celery_app import make_celery
 from uploads.settings import Settings, load_settings
-from uploads.store import make_engine, runs
+from uploads.store import Upload, get_upload, make_engine, runs
 
 
 def test_the_crontab_entry_is_read_in_the_configured_zone() -> None:
@@ -77,3 +79,27 @@ def test_flower_lists_the_running_workers_in_its_api(
     finally:
         flower.stop()
     assert {workers["io"].name, workers["cpu"].name} <= set(names or [])
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.redis
+def test_the_nightly_cleanup_removes_old_uploads_and_their_files(
+    live_app: Celery, live_settings: Settings, workers: dict[str, ChildProcess], tmp_path: Path
+) -> None:
+    engine = make_engine(live_settings.database_url)
+    old_file, new_file = tmp_path / "old.txt", tmp_path / "new.txt"
+    old_file.write_text("old")
+    new_file.write_text("new")
+    with Session(engine) as session, session.begin():
+        session.add_all([
+            Upload(id=uuid.uuid4().hex, filename="old.txt", kind="text", size=3,
+                   path=str(old_file), created_at=datetime.now(UTC) - timedelta(days=30)),
+            Upload(id=(new_id := uuid.uuid4().hex), filename="new.txt", kind="text", size=3,
+                   path=str(new_file)),
+        ])  # fmt: skip
+
+    removed = live_app.send_task("uploads.cleanup").get(timeout=30)
+
+    assert removed == 1
+    assert not old_file.exists() and new_file.exists()
+    assert get_upload(engine, new_id) is not None
