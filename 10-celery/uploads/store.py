@@ -7,6 +7,7 @@ a user must be able to look up later (an upload's state, what ran where) lives h
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Engine, ForeignKey, String, create_engine, event, func, select
@@ -69,6 +70,8 @@ class Effect(Base):
 
 
 def make_engine(database_url: str) -> Engine:
+    # A fresh clone has no var/ yet; whichever process opens the file first makes it.
+    Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(database_url)
 
     @event.listens_for(engine, "connect")
