@@ -31,7 +31,7 @@ from parallel.settings import MAX_SIZE_MB, MAX_WORKERS, Settings
 from parallel.wordcount import count_file, merge
 from tools.cli import OneLineParser
 from tools.corpus import write_corpus
-from tools.machine import machine_header
+from tools.machine import cpu_seconds, machine_header
 from tools.progress import bar
 
 
@@ -120,6 +120,22 @@ class Timed:
     counts: Counter[str]
     start_s: float | None  # starting and warming the pool; None: the pipeline starts its own
     work_s: float  # the counting itself
+    cores: float | None = None  # CPU the workers used / work_s: how many cores they really got
+
+
+def _cpu_of(pids: set[int]) -> float | None:
+    """CPU seconds the processes `pids` have used so far (Linux /proc); None elsewhere."""
+    seconds = [cpu_seconds(pid) for pid in pids]
+    return None if None in seconds else sum(seconds)  # type: ignore[arg-type]
+
+
+def _timed(counting: Callable[[], Counter[str]], pids: set[int], start_s: float) -> Timed:
+    """Time `counting` on a warm pool, and measure how many cores its workers got meanwhile."""
+    cpu0, t0 = _cpu_of(pids), time.perf_counter()
+    counts = counting()
+    work_s, cpu1 = time.perf_counter() - t0, _cpu_of(pids)
+    cores = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / work_s
+    return Timed(counts, start_s, work_s, cores)
 
 
 def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> Timed:
@@ -148,19 +164,23 @@ def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> 
         return Timed(merge(result.results.values()), None, time.perf_counter() - t0)
     if args.strategy == "pool":
         with start_pool(args.workers, ctx) as pool:
-            start_workers(pool.map, args.workers)
-            t1 = time.perf_counter()
+            pids = {pid for pid, _ in start_workers(pool.map, args.workers)}
+            started = time.perf_counter() - t0
             with bar(label, len(shards), show) as advance:
                 # chunksize 1: a shard is a whole second of work, so one message per shard
                 # costs nothing, and bigger chunks would only leave a worker idle at the end.
-                counts = merge(imap_unordered_on(pool, count_file, shards, 1, advance))
-            return Timed(counts, t1 - t0, time.perf_counter() - t1)
+                return _timed(
+                    lambda: merge(imap_unordered_on(pool, count_file, shards, 1, advance)),
+                    pids,
+                    started,
+                )
     with make_executor(args.strategy, args.workers, ctx) as executor:
-        start_workers(executor.map, args.workers)
-        t1 = time.perf_counter()
+        pids = {pid for pid, _ in start_workers(executor.map, args.workers)}
+        started = time.perf_counter() - t0
         with bar(label, len(shards), show) as advance:
-            counts = merge(map_on(executor, count_file, shards, advance))
-        return Timed(counts, t1 - t0, time.perf_counter() - t1)
+            return _timed(
+                lambda: merge(map_on(executor, count_file, shards, advance)), pids, started
+            )
 
 
 def run(args: argparse.Namespace, settings: Settings, out: Console) -> int:
@@ -193,7 +213,8 @@ def run(args: argparse.Namespace, settings: Settings, out: Console) -> int:
         out.print(f"parallel: {parallel_s:6.2f} s (includes starting the workers)")
     else:
         out.print(f"parallel: {timed.start_s:6.2f} s to start and warm the workers (paid once)")
-        out.print(f"parallel: {parallel_s:6.2f} s counting on the warm pool")
+        got = "" if timed.cores is None else f" (the workers got {timed.cores:.1f} cores)"
+        out.print(f"parallel: {parallel_s:6.2f} s counting on the warm pool{got}")
 
     same = serial == parallel
     top = ", ".join(f"{w}={n}" for w, n in serial.most_common(5))

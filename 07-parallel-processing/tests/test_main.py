@@ -55,6 +55,8 @@ def test_main_counts_serially_and_in_parallel_and_compares(tmp_path: Path, strat
     else:
         assert "s to start and warm the workers (paid once)" in done.stdout
         assert "s counting on the warm pool" in done.stdout
+        if sys.platform.startswith("linux"):  # per-process CPU from /proc
+            assert "(the workers got " in done.stdout and " cores)" in done.stdout
 
 
 def test_the_job_line_names_the_size_actually_counted(tmp_path: Path) -> None:
