@@ -167,7 +167,7 @@ def count_parallel(args: argparse.Namespace, shards: list[Path], show: bool) -> 
             pids = {pid for pid, _ in start_workers(pool.map, args.workers)}
             started = time.perf_counter() - t0
             with bar(label, len(shards), show) as advance:
-                # chunksize 1: a shard is a whole second of work, so one message per shard
+                # chunksize 1: a shard is tens of milliseconds of work, next to which one message
                 # costs nothing, and bigger chunks would only leave a worker idle at the end.
                 return _timed(
                     lambda: merge(imap_unordered_on(pool, count_file, shards, 1, advance)),
