@@ -42,9 +42,22 @@ def test_an_unreachable_postgres_skips_with_the_command_that_starts_it() -> None
     assert "secret" not in done.stdout
 
 
-@pytest.mark.parametrize("wanted", ["redis,postgres", "all"])
-def test_a_required_postgres_turns_the_skip_into_a_failure(wanted: str) -> None:
-    done = run_postgres_test(LESSONS_REQUIRE_SERVICES=wanted)
+def test_a_required_postgres_turns_the_skip_into_a_failure() -> None:
+    done = run_postgres_test(LESSONS_REQUIRE_SERVICES="redis,postgres")
     assert done.returncode == 1
     assert "1 error" in done.stdout and "skipped" not in done.stdout
     assert HINT in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("wanted", "required"),
+    [("redis,postgres", True), ("all", True), (" postgres ", True), ("redis", False), ("", False)],
+)
+def test_which_values_require_postgres(
+    wanted: str, required: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rule without starting pytest again: 'all' or a list naming the service."""
+    from tests.conftest import required as is_required
+
+    monkeypatch.setenv("LESSONS_REQUIRE_SERVICES", wanted)
+    assert is_required("postgres") is required
