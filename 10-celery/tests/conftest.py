@@ -98,10 +98,12 @@ def live_env(rabbitmq_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
     with Connection(rabbitmq_url) as conn:
         channel = conn.default_channel
         for kind in ("io", "cpu", "kill"):
-            try:
-                channel.queue_delete(f"{prefix}{kind}")
-            except Exception:
-                channel = conn.channel()  # a missing queue closes the channel on RabbitMQ
+            # Celery declares an exchange of the same name for each of our queues: both go.
+            for delete in ("queue_delete", "exchange_delete"):
+                try:
+                    getattr(channel, delete)(f"{prefix}{kind}")
+                except Exception:
+                    channel = conn.channel()  # a missing one closes the channel on RabbitMQ
     client = redis.Redis.from_url(redis_url)
     for key in client.scan_iter(match=f"{prefix}*", count=500):
         client.delete(key)

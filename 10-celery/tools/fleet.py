@@ -85,6 +85,7 @@ def delete_queues(base: Settings, all_settings: list[Settings]) -> None:
             if settings.broker == "rabbitmq":
                 for kind in ("io", "cpu"):
                     conn.channel().queue_delete(settings.queue(kind))
+                    conn.channel().exchange_delete(settings.queue(kind))  # Celery's twin
     client = redis.Redis.from_url(base.redis_url)
     for settings in all_settings:
         # Result keys and queue lists start with the prefix; kombu's binding tables for the
