@@ -191,7 +191,9 @@ def ensure_venv(folder: Path, requirements: Path) -> Path:
     if uv:
         if not python.is_file():
             run_checked([uv, "venv", "--quiet", "--python", sys.executable, str(folder / ".venv")])
-        install = [uv, "pip", "install", "--quiet", "--python", str(python)]
+        # Bytecode compiled at install, not at first import: every subprocess a test starts
+        # would otherwise parse the same libraries again until the first one wrote its cache.
+        install = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
     else:
         if not python.is_file():
             run_checked([sys.executable, "-m", "venv", str(folder / ".venv")])
