@@ -70,6 +70,8 @@ class Pipeline:
         self.engine = engine
         self.api_base = api_base or settings.source_api_url
         self.on_batch = on_batch or (lambda source, n: None)
+        self._api: ApiSource | None = None  # the API extractor of this run, for its retry count
+        self._result = RunResult(0)  # the run under way: each batch writes all its counts
 
     def run(self, sources: tuple[str, ...] = SOURCES, full: bool = False) -> RunResult:
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
@@ -78,8 +80,7 @@ class Pipeline:
             run = Run(mode="full" if full else "incremental", sources=",".join(sources),
                       status="running", started_at=datetime.now(UTC), counts={})  # fmt: skip
             s.add(run)
-        result = RunResult(run.id)
-        self._result = result
+        result = self._result = RunResult(run.id)
         for source in sources:
             counts = result.counts[source] = Counts()
             started = time.perf_counter()
@@ -155,7 +156,8 @@ class Pipeline:
             counts.rejected += len(rejects)
             counts.loaded += loaded
             counts.duplicates += len(rows) - loaded
-            counts.retries = getattr(getattr(self, "_api", None), "retries", 0)
+            if source == "api" and self._api is not None:
+                counts.retries = self._api.retries
             everything = {k: asdict(v) for k, v in self._result.counts.items()}
             conn.execute(update(Run).where(Run.id == run_id).values(counts=everything))
         log.info("run=%s source=%s stage=load batch_rows=%s loaded=%s rejected=%s duplicates=%s",
