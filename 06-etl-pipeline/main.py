@@ -7,6 +7,7 @@ python main.py runs                        past runs and their counts
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from etl.settings import Settings, safe_url
 FIRST_USE_ROWS = 10_000
 
 
-def parse(argv: list[str]) -> object:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="main.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="write sample inputs with seeded defects")

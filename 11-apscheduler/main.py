@@ -8,6 +8,7 @@ python main.py instance --name a [--elect]   one app instance (run two to see du
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -20,7 +21,7 @@ from scheduling.factory import build_scheduler, make_engine, memory_store
 from scheduling.timezones import cron_trigger, next_fire_times
 
 
-def parse(argv: list[str]) -> object:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="main.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="schedule a few jobs, watch them, restart (default)")
@@ -53,7 +54,7 @@ def parse(argv: list[str]) -> object:
     return args
 
 
-def cmd_next(args: object) -> int:
+def cmd_next(args: argparse.Namespace) -> int:
     try:
         trigger = cron_trigger(args.cron, args.tz)
     except (ValueError, ZoneInfoNotFoundError) as exc:
@@ -72,7 +73,7 @@ def cmd_next(args: object) -> int:
     return 0
 
 
-def cmd_serve(args: object) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scheduling.api import create_app
@@ -83,7 +84,7 @@ def cmd_serve(args: object) -> int:
     return 0
 
 
-def cmd_instance(args: object) -> int:
+def cmd_instance(args: argparse.Namespace) -> int:
     """An app instance: adds its jobs at start-up, as every replica of a web app would."""
     from scheduling.leader import LeaderElection
     from scheduling.tasks import create_instance_runs
